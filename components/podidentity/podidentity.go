@@ -1,0 +1,373 @@
+package podidentity
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// PodIdentity is the component: see the package documentation.
+type PodIdentity struct {
+	pulumi.ResourceState
+
+	// Agent is the eks-pod-identity-agent add-on; nil when Args.Agent.Skip.
+	Agent *eks.Addon
+	// Workloads holds each workload's resources by workload name.
+	Workloads map[string]*WorkloadResources
+
+	args       Args
+	namespaces map[string]*corev1.Namespace
+}
+
+// WorkloadResources are the resources the component made for one workload.
+// Optional ones are nil when the workload's settings skip them.
+type WorkloadResources struct {
+	// Settings are the workload's settings with defaults filled in.
+	Settings       Workload
+	Role           *iam.Role
+	Attachments    []*iam.RolePolicyAttachment
+	InlinePolicies []*iam.RolePolicy
+	Association    *eks.PodIdentityAssociation
+	Namespace      *corev1.Namespace
+	ServiceAccount *corev1.ServiceAccount
+	TestPod        *corev1.Pod
+	VerifyJob      *batchv1.Job
+}
+
+// NewPodIdentity validates args and, only if they are valid, registers the
+// component and its children.
+func NewPodIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*PodIdentity, error) {
+	if err := args.Validate(name); err != nil {
+		return nil, fmt.Errorf("podidentity %s: invalid arguments:\n%w", name, err)
+	}
+	c := &PodIdentity{
+		Workloads:  map[string]*WorkloadResources{},
+		args:       args,
+		namespaces: map[string]*corev1.Namespace{},
+	}
+	if err := ctx.RegisterComponentResource(TypeToken, name, c, opts...); err != nil {
+		return nil, fmt.Errorf("podidentity %s: register component: %w", name, err)
+	}
+
+	agent, err := c.installAgent(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("podidentity %s: install agent: %w", name, err)
+	}
+	c.Agent = agent
+
+	for _, raw := range args.Workloads {
+		w := raw.withDefaults(args.partition())
+		res, err := c.addWorkload(ctx, name, w)
+		if err != nil {
+			return nil, fmt.Errorf("podidentity %s: workload %s: %w", name, w.Name, err)
+		}
+		c.Workloads[w.Name] = res
+	}
+
+	if err := ctx.RegisterResourceOutputs(c, c.outputs()); err != nil {
+		return nil, fmt.Errorf("podidentity %s: register outputs: %w", name, err)
+	}
+	return c, nil
+}
+
+// addWorkload runs the walkthrough's steps 2 to 5 for one workload, each
+// step returning what the next one needs.
+func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) (*WorkloadResources, error) {
+	res := &WorkloadResources{Settings: w}
+	var err error
+	if res.Role, err = c.createRole(ctx, name, w); err != nil {
+		return nil, fmt.Errorf("create role: %w", err)
+	}
+	if res.Attachments, res.InlinePolicies, err = c.attachPolicies(ctx, name, w, res.Role); err != nil {
+		return nil, fmt.Errorf("attach policies: %w", err)
+	}
+	if res.Association, err = c.associate(ctx, name, w, res.Role); err != nil {
+		return nil, fmt.Errorf("create association: %w", err)
+	}
+	if res.Namespace, err = c.ensureNamespace(ctx, name, w); err != nil {
+		return nil, fmt.Errorf("create namespace: %w", err)
+	}
+	if res.ServiceAccount, err = c.createServiceAccount(ctx, name, w, res.Namespace); err != nil {
+		return nil, fmt.Errorf("create service account: %w", err)
+	}
+	// EKS injects credentials only when a pod is admitted: anything that runs
+	// as the service account must wait until the identity is complete.
+	identity := c.identityDependencies(res)
+	if w.TestPod {
+		if res.TestPod, err = c.createTestPod(ctx, name, w, identity); err != nil {
+			return nil, fmt.Errorf("create test pod: %w", err)
+		}
+	}
+	if w.Verify {
+		if res.VerifyJob, err = c.createVerifyJob(ctx, name, w, res, identity); err != nil {
+			return nil, fmt.Errorf("create verification job: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// Step 1: the agent add-on.
+func (c *PodIdentity) installAgent(ctx *pulumi.Context, name string) (*eks.Addon, error) {
+	agent := c.args.Agent
+	if agent.Skip {
+		return nil, nil
+	}
+	var version pulumi.StringPtrInput
+	if agent.Version != "" {
+		version = pulumi.String(agent.Version)
+	}
+	return eks.NewAddon(ctx, agentResourceName(name), &eks.AddonArgs{
+		ClusterName:  c.args.ClusterName,
+		AddonName:    pulumi.String(AgentAddonName),
+		AddonVersion: version,
+		// An agent installed by hand (the walkthrough's eksctl step) is taken
+		// over instead of failing the create.
+		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
+		Preserve:                 pulumi.Bool(agent.Preserve),
+		Tags:                     pulumi.ToStringMap(c.args.Tags),
+	}, c.awsOpts(
+		// Add-on names are unique per cluster: a replacement must delete first.
+		pulumi.DeleteBeforeReplace(true),
+	)...)
+}
+
+// Step 2: the role and its trust policy.
+func (c *PodIdentity) createRole(ctx *pulumi.Context, name string, w Workload) (*iam.Role, error) {
+	trust := c.args.ClusterArn.ToStringOutput().ApplyT(func(clusterArn string) (string, error) {
+		return TrustPolicy(w.Trust, clusterArn, w.Namespace, w.ServiceAccount)
+	}).(pulumi.StringOutput)
+	args := &iam.RoleArgs{
+		AssumeRolePolicy: trust,
+		Tags:             pulumi.ToStringMap(mergeTags(c.args.Tags, w.Tags)),
+	}
+	if w.RoleName != "" {
+		args.Name = pulumi.String(w.RoleName)
+	}
+	if w.RolePath != "" {
+		args.Path = pulumi.String(w.RolePath)
+	}
+	if w.RoleDescription != "" {
+		args.Description = pulumi.String(w.RoleDescription)
+	}
+	if w.PermissionsBoundary != "" {
+		args.PermissionsBoundary = pulumi.String(w.PermissionsBoundary)
+	}
+	if w.MaxSessionDuration != 0 {
+		args.MaxSessionDuration = pulumi.Int(w.MaxSessionDuration)
+	}
+	// A fixed role name cannot exist twice: replace it delete-first. An
+	// auto-named role gets a fresh name and can be created first.
+	return iam.NewRole(ctx, roleResourceName(name, w.Name), args,
+		c.awsOpts(pulumi.DeleteBeforeReplace(w.RoleName != ""))...)
+}
+
+// Step 3: managed and inline permission policies.
+func (c *PodIdentity) attachPolicies(ctx *pulumi.Context, name string, w Workload, role *iam.Role) ([]*iam.RolePolicyAttachment, []*iam.RolePolicy, error) {
+	var attachments []*iam.RolePolicyAttachment
+	for _, arn := range w.PolicyArns {
+		a, err := iam.NewRolePolicyAttachment(ctx, attachmentResourceName(name, w.Name, arn), &iam.RolePolicyAttachmentArgs{
+			Role:      role.Name,
+			PolicyArn: pulumi.String(arn),
+		}, c.awsOpts()...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("attach %s: %w", arn, err)
+		}
+		attachments = append(attachments, a)
+	}
+	var inline []*iam.RolePolicy
+	for _, pname := range sortedKeys(w.InlinePolicies) {
+		p, err := iam.NewRolePolicy(ctx, inlinePolicyResourceName(name, w.Name, pname), &iam.RolePolicyArgs{
+			Role:   role.Name,
+			Name:   pulumi.String(pname),
+			Policy: pulumi.String(string(w.InlinePolicies[pname])),
+		}, c.awsOpts()...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("inline policy %s: %w", pname, err)
+		}
+		inline = append(inline, p)
+	}
+	return attachments, inline, nil
+}
+
+// Step 4: the Pod Identity Association.
+func (c *PodIdentity) associate(ctx *pulumi.Context, name string, w Workload, role *iam.Role) (*eks.PodIdentityAssociation, error) {
+	return eks.NewPodIdentityAssociation(ctx, associationResourceName(name, w.Name), &eks.PodIdentityAssociationArgs{
+		ClusterName:    c.args.ClusterName,
+		Namespace:      pulumi.String(w.Namespace),
+		ServiceAccount: pulumi.String(w.ServiceAccount),
+		RoleArn:        role.Arn,
+		Tags:           pulumi.ToStringMap(mergeTags(c.args.Tags, w.Tags)),
+	}, c.awsOpts(
+		// One association per cluster, namespace and service account: a
+		// create-before-delete replacement would answer ResourceInUseException.
+		pulumi.DeleteBeforeReplace(true),
+	)...)
+}
+
+// Step 5a: the namespace, once per namespace however many workloads ask.
+func (c *PodIdentity) ensureNamespace(ctx *pulumi.Context, name string, w Workload) (*corev1.Namespace, error) {
+	if !w.CreateNamespace {
+		return nil, nil
+	}
+	if ns, ok := c.namespaces[w.Namespace]; ok {
+		return ns, nil
+	}
+	ns, err := corev1.NewNamespace(ctx, namespaceResourceName(name, w.Namespace), &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:   pulumi.String(w.Namespace),
+			Labels: labels(name, ""),
+		},
+	}, c.k8sOpts()...)
+	if err != nil {
+		return nil, err
+	}
+	c.namespaces[w.Namespace] = ns
+	return ns, nil
+}
+
+// Step 5b: the ServiceAccount. It carries no eks.amazonaws.com/role-arn
+// annotation: that is IRSA's mechanism, and Pod Identity needs none.
+func (c *PodIdentity) createServiceAccount(ctx *pulumi.Context, name string, w Workload, ns *corev1.Namespace) (*corev1.ServiceAccount, error) {
+	if w.ExternalServiceAccount {
+		return nil, nil
+	}
+	return corev1.NewServiceAccount(ctx, serviceAccountResourceName(name, w.Name), &corev1.ServiceAccountArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:      pulumi.String(w.ServiceAccount),
+			Namespace: namespaceInput(w, ns),
+			Labels:    labels(name, w.Name),
+		},
+	}, c.k8sOpts()...)
+}
+
+// Step 5c: the walkthrough's test Pod.
+func (c *PodIdentity) createTestPod(ctx *pulumi.Context, name string, w Workload, identity []pulumi.Resource) (*corev1.Pod, error) {
+	return corev1.NewPod(ctx, testPodResourceName(name, w.Name), &corev1.PodArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:      pulumi.String(w.TestPodName),
+			Namespace: pulumi.String(w.Namespace),
+			Labels:    labels(name, w.Name),
+		},
+		Spec: &corev1.PodSpecArgs{
+			ServiceAccountName: pulumi.String(w.ServiceAccount),
+			RestartPolicy:      pulumi.String("Never"),
+			Containers: corev1.ContainerArray{&corev1.ContainerArgs{
+				Name:    pulumi.String("aws-cli"),
+				Image:   pulumi.String(c.args.image()),
+				Command: pulumi.ToStringArray([]string{"sleep", "3600"}),
+			}},
+		},
+	}, c.k8sOpts(
+		pulumi.DependsOn(identity),
+		// The pod has a fixed name, so a replacement must delete it first.
+		pulumi.DeleteBeforeReplace(true),
+	)...)
+}
+
+// identityDependencies is everything a pod needs to exist before admission
+// for EKS to hand it the role's credentials.
+func (c *PodIdentity) identityDependencies(res *WorkloadResources) []pulumi.Resource {
+	deps := []pulumi.Resource{res.Association}
+	for _, a := range res.Attachments {
+		deps = append(deps, a)
+	}
+	for _, p := range res.InlinePolicies {
+		deps = append(deps, p)
+	}
+	if res.ServiceAccount != nil {
+		deps = append(deps, res.ServiceAccount)
+	}
+	if res.Namespace != nil {
+		deps = append(deps, res.Namespace)
+	}
+	if c.Agent != nil {
+		deps = append(deps, c.Agent)
+	}
+	return deps
+}
+
+func (c *PodIdentity) awsOpts(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
+	return append([]pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(c.args.Providers.AWS)}, extra...)
+}
+
+func (c *PodIdentity) k8sOpts(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
+	return append([]pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(c.args.Providers.Kubernetes)}, extra...)
+}
+
+// namespaceInput takes the namespace from the Namespace resource when the
+// component creates it, so the dependency flows through the input too.
+func namespaceInput(w Workload, ns *corev1.Namespace) pulumi.StringPtrInput {
+	if ns != nil {
+		return ns.Metadata.Name()
+	}
+	return pulumi.String(w.Namespace)
+}
+
+func labels(component, workload string) pulumi.StringMap {
+	l := pulumi.StringMap{
+		"app.kubernetes.io/managed-by": pulumi.String("pulumi"),
+		"app.kubernetes.io/part-of":    pulumi.String("eks-pod-identity"),
+		"app.kubernetes.io/instance":   pulumi.String(component),
+	}
+	if workload != "" {
+		l["eks-pod-identity/workload"] = pulumi.String(workload)
+	}
+	return l
+}
+
+func mergeTags(base, over map[string]string) map[string]string {
+	if len(base) == 0 && len(over) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(base)+len(over))
+	for k, v := range base {
+		m[k] = v
+	}
+	for k, v := range over {
+		m[k] = v
+	}
+	return m
+}
+
+func (c *PodIdentity) outputs() pulumi.Map {
+	out := pulumi.Map{}
+	if c.Agent != nil {
+		out["agentName"] = c.Agent.AddonName
+		out["agentVersion"] = c.Agent.AddonVersion
+	}
+	workloads := pulumi.Map{}
+	for key, res := range c.Workloads {
+		workloads[key] = res.Outputs()
+	}
+	out["workloads"] = workloads
+	return out
+}
+
+// Outputs are what a user needs to find and check one workload's identity.
+func (r *WorkloadResources) Outputs() pulumi.Map {
+	w := r.Settings
+	out := pulumi.Map{
+		"roleArn":        r.Role.Arn,
+		"roleName":       r.Role.Name,
+		"associationId":  r.Association.AssociationId,
+		"associationArn": r.Association.AssociationArn,
+		"namespace":      pulumi.String(w.Namespace),
+		"serviceAccount": pulumi.String(w.ServiceAccount),
+	}
+	if r.TestPod != nil {
+		out["testPod"] = pulumi.String(w.TestPodName)
+		out["verifyCommands"] = pulumi.ToStringArray(VerifyCommands(w.Namespace, w.TestPodName, w.AccessCheck))
+	}
+	if r.VerifyJob != nil {
+		job := r.VerifyJob.Metadata.Name().Elem()
+		out["verifyJob"] = job
+		out["verifyLogsCommand"] = pulumi.Sprintf("kubectl logs job/%s -n %s", job, w.Namespace)
+	}
+	return out
+}

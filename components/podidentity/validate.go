@@ -1,0 +1,273 @@
+package podidentity
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Problem is one reason the component refuses its Args: the field path (as
+// in `workloads[1].serviceAccount`), the offending value and the rule.
+type Problem struct {
+	Field string
+	Msg   string
+}
+
+func (p Problem) Error() string { return p.Field + ": " + p.Msg }
+
+// Problems is every Problem found, so a user fixes them in one round.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (ps *Problems) add(field, format string, args ...any) {
+	*ps = append(*ps, Problem{Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (ps Problems) err() error {
+	if len(ps) == 0 {
+		return nil
+	}
+	return ps
+}
+
+// The naming rules of AWS and Kubernetes, as their APIs enforce them.
+var (
+	clusterNameRe    = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]*$`)
+	dns1123LabelRe   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	dns1123SubRe     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	iamNameRe        = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	iamPathRe        = regexp.MustCompile(`^(/|/[\x21-\x7E]+/)$`)
+	policyArnRe      = regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(aws|\d{12}):policy/([\x21-\x7E]+/)?[\w+=,.@-]{1,128}$`)
+	descriptionRe    = regexp.MustCompile(`^[\t\n\r\x20-\x7E\x{A1}-\x{FF}]*$`)
+	tagRe            = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	addonVersionRe   = regexp.MustCompile(`^v\d+\.\d+\.\d+-eksbuild\.\d+$`)
+	awsServiceNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+)
+
+// reservedNamespaces exist on every cluster; creating them would fail.
+var reservedNamespaces = map[string]bool{"default": true, "kube-system": true, "kube-public": true, "kube-node-lease": true}
+
+const (
+	dns1123LabelRule = "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters"
+	dns1123SubRule   = "must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters"
+	// autonameSuffix is what Pulumi appends to auto-named resources ("-" and 7 characters).
+	autonameSuffix = 8
+)
+
+// CheckClusterName reports why name is not a valid EKS cluster name.
+func CheckClusterName(name string) error {
+	if len(name) < 1 || len(name) > 100 || !clusterNameRe.MatchString(name) {
+		return fmt.Errorf("%q is not a valid EKS cluster name: 1 to 100 characters, letters, digits, '-' and '_', starting with a letter or digit", name)
+	}
+	return nil
+}
+
+// Validate reports every problem with the Args, before anything is created.
+// name is the component's name, which prefixes its children's names.
+func (a Args) Validate(name string) error {
+	ps := a.settingsProblems(name)
+	if a.ClusterName == nil {
+		ps.add("clusterName", "is required")
+	}
+	if a.ClusterArn == nil {
+		ps.add("clusterArn", "is required: scoped trust policies pin the cluster by ARN")
+	}
+	if a.Providers.AWS == nil {
+		ps.add("providers.aws", "is required: the component never uses the ambient default AWS provider")
+	}
+	if a.Providers.Kubernetes == nil {
+		ps.add("providers.kubernetes", "is required: the component never uses the ambient default Kubernetes provider")
+	}
+	return ps.err()
+}
+
+// ValidateSettings reports the problems Validate would find in the plain
+// settings (everything but the cluster inputs and providers), so a program
+// can refuse bad configuration before it creates providers or looks anything
+// up.
+func (a Args) ValidateSettings(name string) error {
+	return a.settingsProblems(name).err()
+}
+
+func (a Args) settingsProblems(name string) Problems {
+	var ps Problems
+	if !dns1123LabelRe.MatchString(name) || len(name) > 63 {
+		ps.add("name", "%q %s", name, dns1123LabelRule)
+	}
+	if a.Partition != "" && !regexp.MustCompile(`^aws[a-z-]*$`).MatchString(a.Partition) {
+		ps.add("partition", "%q is not an AWS partition (aws, aws-cn, aws-us-gov, ...)", a.Partition)
+	}
+	if v := a.Agent.Version; v != "" && !addonVersionRe.MatchString(v) {
+		ps.add("agent.version", "%q is not an EKS add-on version: expected the form v1.3.4-eksbuild.1", v)
+	}
+	if a.Agent.Skip && (a.Agent.Version != "" || a.Agent.Preserve) {
+		ps.add("agent.skip", "is true, so agent.version and agent.preserve have nothing to apply to; unset them")
+	}
+	if a.Image != "" && strings.ContainsAny(a.Image, " \t\n") {
+		ps.add("image", "%q is not an image reference: it contains whitespace", a.Image)
+	}
+	checkTags(&ps, "tags", a.Tags)
+	if len(a.Workloads) == 0 {
+		ps.add("workloads", "is empty: declare at least one workload with a serviceAccount")
+	}
+
+	seenName := map[string]int{}
+	seenSA := map[string]int{}
+	seenPod := map[string]int{}
+	for i, raw := range a.Workloads {
+		w := raw.withDefaults(a.partition())
+		at := func(field string) string { return fmt.Sprintf("workloads[%d].%s", i, field) }
+		w.check(&ps, at, name, a.Partition)
+
+		if j, dup := seenName[w.Name]; dup && w.Name != "" {
+			ps.add(at("name"), "%q is already the name of workloads[%d]: names must be unique (set name on one of them)", w.Name, j)
+		}
+		seenName[w.Name] = i
+		sa := w.Namespace + "/" + w.ServiceAccount
+		if j, dup := seenSA[sa]; dup && w.ServiceAccount != "" {
+			ps.add(at("serviceAccount"), "%q in namespace %q is already workloads[%d]: EKS allows one association per cluster, namespace and service account", w.ServiceAccount, w.Namespace, j)
+		}
+		seenSA[sa] = i
+		if w.TestPod {
+			pod := w.Namespace + "/" + w.TestPodName
+			if j, dup := seenPod[pod]; dup {
+				ps.add(at("testPodName"), "%q in namespace %q is already the test pod of workloads[%d]", w.TestPodName, w.Namespace, j)
+			}
+			seenPod[pod] = i
+		}
+	}
+	return ps
+}
+
+func (w Workload) check(ps *Problems, at func(string) string, component, partition string) {
+	if w.ServiceAccount == "" {
+		ps.add(at("serviceAccount"), "is required")
+	} else if !dns1123SubRe.MatchString(w.ServiceAccount) || len(w.ServiceAccount) > 253 {
+		ps.add(at("serviceAccount"), "%q %s", w.ServiceAccount, dns1123SubRule)
+	}
+	if w.Name != "" && (!dns1123LabelRe.MatchString(w.Name) || len(w.Name) > 63) {
+		ps.add(at("name"), "%q %s (it names the workload's resources; set name when the service account is not one)", w.Name, dns1123LabelRule)
+	}
+	if !dns1123LabelRe.MatchString(w.Namespace) || len(w.Namespace) > 63 {
+		ps.add(at("namespace"), "%q %s", w.Namespace, dns1123LabelRule)
+	}
+	if w.CreateNamespace && reservedNamespaces[w.Namespace] {
+		ps.add(at("createNamespace"), "is true but namespace %q always exists; set it to false", w.Namespace)
+	}
+
+	switch {
+	case w.RoleName != "":
+		if len(w.RoleName) > 64 || !iamNameRe.MatchString(w.RoleName) {
+			ps.add(at("roleName"), "%q is not a valid IAM role name: 1 to 64 characters, letters, digits and +=,.@_-", w.RoleName)
+		}
+	case len(roleResourceName(component, w.Name))+autonameSuffix > 64:
+		ps.add(at("roleName"), "is empty, and the auto-generated name %q plus Pulumi's random suffix exceeds IAM's 64 characters: set roleName or a shorter name", roleResourceName(component, w.Name))
+	}
+	if w.RolePath != "" && (len(w.RolePath) > 512 || !iamPathRe.MatchString(w.RolePath)) {
+		ps.add(at("rolePath"), "%q is not a valid IAM path: \"/\" or a path that starts and ends with \"/\", printable ASCII, at most 512 characters", w.RolePath)
+	}
+	if len(w.RoleDescription) > 1000 || !descriptionRe.MatchString(w.RoleDescription) {
+		ps.add(at("roleDescription"), "%q is not a valid IAM role description: at most 1000 characters, printable Latin-1", w.RoleDescription)
+	}
+	if w.PermissionsBoundary != "" {
+		checkPolicyArn(ps, at("permissionsBoundary"), w.PermissionsBoundary, partition)
+	}
+	if d := w.MaxSessionDuration; d != 0 && (d < 3600 || d > 43200) {
+		ps.add(at("maxSessionDuration"), "%d is out of range: IAM allows 3600 to 43200 seconds", d)
+	}
+	if w.Trust != TrustScoped && w.Trust != TrustOpen {
+		ps.add(at("trust"), "%q is not a trust mode: use %q (default: only this cluster, namespace and service account) or %q (the walkthrough's unconditioned policy)", w.Trust, TrustScoped, TrustOpen)
+	}
+
+	seenArn := map[string]bool{}
+	for k, arn := range w.PolicyArns {
+		field := fmt.Sprintf("%s[%d]", at("policyArns"), k)
+		checkPolicyArn(ps, field, arn, partition)
+		if seenArn[arn] {
+			ps.add(field, "%q is listed twice", arn)
+		}
+		seenArn[arn] = true
+	}
+	for _, pname := range sortedKeys(w.InlinePolicies) {
+		field := fmt.Sprintf("%s.%s", at("inlinePolicies"), pname)
+		if len(pname) > 128 || !iamNameRe.MatchString(pname) {
+			ps.add(field, "%q is not a valid inline policy name: 1 to 128 characters, letters, digits and +=,.@_-", pname)
+		}
+		if err := checkPolicyDocument(string(w.InlinePolicies[pname])); err != nil {
+			ps.add(field, "policy document %s", err)
+		}
+	}
+	checkTags(ps, at("tags"), w.Tags)
+
+	if w.TestPod && (!dns1123SubRe.MatchString(w.TestPodName) || len(w.TestPodName) > 253) {
+		ps.add(at("testPodName"), "%q %s", w.TestPodName, dns1123SubRule)
+	}
+	if !w.TestPod && w.TestPodName != "" {
+		ps.add(at("testPodName"), "is set but testPod is false; set testPod: true or remove testPodName")
+	}
+	checkAccessCheck(ps, at("accessCheck"), w.AccessCheck)
+}
+
+func checkPolicyArn(ps *Problems, field, arn, partition string) {
+	m := policyArnRe.FindStringSubmatch(arn)
+	if m == nil {
+		ps.add(field, "%q is not an IAM policy ARN: expected arn:<partition>:iam::aws:policy/<name> or arn:<partition>:iam::<12-digit account>:policy/<path><name>", arn)
+		return
+	}
+	if partition != "" && m[1] != partition {
+		ps.add(field, "%q is in partition %q but the cluster is in %q", arn, m[1], partition)
+	}
+}
+
+func checkTags(ps *Problems, field string, tags map[string]string) {
+	for _, k := range sortedKeys(tags) {
+		v := tags[k]
+		switch {
+		case k == "" || len(k) > 128 || !tagRe.MatchString(k):
+			ps.add(field, "key %q is not a valid AWS tag key: 1 to 128 letters, digits, spaces and _.:/=+-@", k)
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			ps.add(field, "key %q uses the reserved prefix \"aws:\"", k)
+		case len(v) > 256 || !tagRe.MatchString(v):
+			ps.add(field+"."+k, "%q is not a valid AWS tag value: at most 256 letters, digits, spaces and _.:/=+-@", v)
+		}
+	}
+	if len(tags) > 50 {
+		ps.add(field, "has %d tags; AWS allows at most 50 per resource", len(tags))
+	}
+}
+
+// checkAccessCheck keeps the verification's access check to what the Job
+// really runs: plain arguments to the aws CLI, with no shell in between.
+func checkAccessCheck(ps *Problems, field, check string) {
+	if check == AccessCheckOff {
+		return
+	}
+	words := strings.Fields(check)
+	switch {
+	case len(words) == 0:
+		ps.add(field, "is blank: give aws CLI arguments such as \"s3 ls\", or \"off\"")
+	case words[0] == "aws":
+		ps.add(field, "%q starts with \"aws\": give only the arguments, e.g. %q", check, strings.Join(words[1:], " "))
+	case !awsServiceNameRe.MatchString(words[0]):
+		ps.add(field, "%q does not start with an aws CLI service name such as s3, sts or dynamodb", check)
+	case strings.ContainsAny(check, ";|&$`<>'\"\\"):
+		ps.add(field, "%q contains shell syntax; it is passed to aws as plain arguments, so quotes, pipes and variables would not work", check)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,100 @@
+package podidentity
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/platform-eng/eks-pod-identity/components/verification"
+	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Bounds of the verification Job: the script retries the identity check for
+// about a minute, one more pod may retry the whole script, and the deadline
+// stops a stuck pod (say, an image that cannot be pulled) well before the
+// provider's default 10-minute wait.
+const (
+	verifyBackoffLimit      = 1
+	verifyDeadlineSeconds   = 240
+	verifyProviderTimeout   = "5m"
+	verifyJobNameHashLength = 8
+)
+
+// VerifyCommands are the walkthrough's step-5 checks against the test Pod,
+// filled in for a user to copy.
+func VerifyCommands(namespace, pod, accessCheck string) []string {
+	exec := fmt.Sprintf("kubectl exec -n %s %s -- ", namespace, pod)
+	cmds := []string{exec + "aws sts get-caller-identity"}
+	if accessCheck != AccessCheckOff {
+		cmds = append(cmds, exec+"aws "+accessCheck)
+	}
+	return append(cmds, exec+"env | grep AWS_CONTAINER_AUTHORIZATION_TOKEN")
+}
+
+// VerifyJobName names the verification Job after what it verifies, so a new
+// role, association or check yields a new Job (verification re-runs) and an
+// unchanged identity keeps the same Job (no re-run on every `pulumi up`).
+func VerifyJobName(workload string, identity ...string) string {
+	h := sha256.New()
+	for _, part := range identity {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	sum := hex.EncodeToString(h.Sum(nil))[:verifyJobNameHashLength]
+	prefix := "verify-" + workload
+	// Job names feed the job-name label, which allows 63 characters.
+	if max := 63 - 1 - verifyJobNameHashLength; len(prefix) > max {
+		prefix = strings.TrimRight(prefix[:max], "-")
+	}
+	return prefix + "-" + sum
+}
+
+// Step 6: the verification Job, the walkthrough's step-5 checks as code.
+func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Workload, res *WorkloadResources, identity []pulumi.Resource) (*batchv1.Job, error) {
+	image := c.args.image()
+	accessCheck := w.AccessCheck
+	if accessCheck == AccessCheckOff {
+		accessCheck = ""
+	}
+	jobName := pulumi.All(res.Role.Arn, res.Association.AssociationId).ApplyT(func(ids []any) string {
+		return VerifyJobName(w.Name, ids[0].(string), ids[1].(string), w.Namespace, w.ServiceAccount, accessCheck, image, verification.Script)
+	}).(pulumi.StringOutput)
+
+	return batchv1.NewJob(ctx, verifyJobResourceName(name, w.Name), &batchv1.JobArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:      jobName,
+			Namespace: pulumi.String(w.Namespace),
+			Labels:    labels(name, w.Name),
+			// A Job that failed stays failed; after a fix the next `up`
+			// should run a new one instead of waiting on the old.
+			Annotations: pulumi.StringMap{"pulumi.com/replaceUnready": pulumi.String("true")},
+		},
+		Spec: &batchv1.JobSpecArgs{
+			BackoffLimit:          pulumi.Int(verifyBackoffLimit),
+			ActiveDeadlineSeconds: pulumi.Int(verifyDeadlineSeconds),
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: labels(name, w.Name)},
+				Spec: &corev1.PodSpecArgs{
+					ServiceAccountName: pulumi.String(w.ServiceAccount),
+					RestartPolicy:      pulumi.String("Never"),
+					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
+						Name:    pulumi.String("verify"),
+						Image:   pulumi.String(image),
+						Command: pulumi.ToStringArray([]string{"/bin/sh", "-c", verification.Script}),
+						Env: corev1.EnvVarArray{
+							&corev1.EnvVarArgs{Name: pulumi.String(verification.EnvExpectedRoleArn), Value: res.Role.Arn},
+							&corev1.EnvVarArgs{Name: pulumi.String(verification.EnvAccessCheck), Value: pulumi.String(accessCheck)},
+						},
+					}},
+				},
+			},
+		},
+	}, c.k8sOpts(
+		pulumi.DependsOn(identity),
+		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: verifyProviderTimeout, Update: verifyProviderTimeout}),
+	)...)
+}

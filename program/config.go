@@ -1,0 +1,274 @@
+package program
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+)
+
+// Project is the Pulumi project name, and so the namespace of its config keys.
+const Project = "eks-pod-identity"
+
+// The project's configuration keys, declared with types, descriptions and
+// defaults in Pulumi.yaml; config_test.go keeps the two in step.
+const (
+	KeyClusterName   = "clusterName"
+	KeyManageAgent   = "manageAgent"
+	KeyAgentVersion  = "agentVersion"
+	KeyPreserveAgent = "preserveAgent"
+	KeyAwsCliImage   = "awsCliImage"
+	KeyKubeconfig    = "kubeconfig"
+	KeyKubeContext   = "kubeContext"
+	KeyTags          = "tags"
+	KeyWorkloads     = "workloads"
+)
+
+// Keys of the AWS provider's own namespace that the program reads, because an
+// explicit provider does not inherit them from the stack configuration.
+const (
+	KeyAwsRegion  = "aws:region"
+	KeyAwsProfile = "aws:profile"
+)
+
+// Keys lists the project's keys in the order the README documents them.
+var Keys = []string{KeyClusterName, KeyManageAgent, KeyAgentVersion, KeyPreserveAgent,
+	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads}
+
+// Settings is the stack configuration, parsed and checked.
+type Settings struct {
+	ClusterName string
+	Region      string
+	// Profile is the AWS shared-config profile; empty means the default chain.
+	Profile string
+	// Kubeconfig is a kubeconfig path or its content; empty means the program
+	// builds one from the cluster, authenticating with `aws eks get-token`.
+	Kubeconfig  string
+	KubeContext string
+	// Component holds everything but the cluster inputs and providers, which
+	// come from the cluster lookup and the providers the program creates.
+	Component podidentity.Args
+}
+
+// ConfigError lists every problem found in the stack configuration, each
+// naming its full config key.
+type ConfigError struct{ Problems []string }
+
+func (e *ConfigError) Error() string {
+	return "invalid stack configuration (nothing was created):\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+// Parse reads the raw stack configuration (full keys such as
+// "eks-pod-identity:clusterName" to their string values, as Pulumi hands them
+// to programs) and reports every problem at once. env supplies AWS_REGION and
+// AWS_DEFAULT_REGION when aws:region is unset.
+func Parse(raw map[string]string, env func(string) string) (Settings, error) {
+	p := parser{raw: raw}
+	s := Settings{
+		ClusterName: p.str(KeyClusterName, ""),
+		Profile:     raw[KeyAwsProfile],
+		Kubeconfig:  p.str(KeyKubeconfig, ""),
+		KubeContext: p.str(KeyKubeContext, ""),
+	}
+	s.Region = firstNonEmpty(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
+	s.Component = podidentity.Args{
+		Agent: podidentity.Agent{
+			Skip:     !p.boolean(KeyManageAgent, true),
+			Version:  p.str(KeyAgentVersion, ""),
+			Preserve: p.boolean(KeyPreserveAgent, false),
+		},
+		Image:     p.str(KeyAwsCliImage, podidentity.DefaultImage),
+		Tags:      p.tags(),
+		Workloads: p.workloads(),
+	}
+
+	if _, ok := raw[key(KeyClusterName)]; !ok {
+		p.problem(KeyClusterName, "is required: the name of the EKS cluster, e.g. `pulumi config set %s my-eks-cluster`", KeyClusterName)
+	} else if err := podidentity.CheckClusterName(s.ClusterName); err != nil {
+		p.problem(KeyClusterName, "%v", err)
+	}
+	if s.Region == "" {
+		p.problems = append(p.problems, KeyAwsRegion+": is not set and neither is AWS_REGION: run `pulumi config set aws:region us-east-1`")
+	}
+	if s.KubeContext != "" && s.Kubeconfig == "" {
+		p.problem(KeyKubeContext, "%q is set without %s:%s: a context only selects within a given kubeconfig", s.KubeContext, Project, KeyKubeconfig)
+	}
+	if s.Kubeconfig != "" && !looksLikeKubeconfigContent(s.Kubeconfig) {
+		if _, err := os.Stat(expandHome(s.Kubeconfig, env)); err != nil {
+			p.problem(KeyKubeconfig, "%q is neither kubeconfig content nor a readable file: %v", s.Kubeconfig, err)
+		}
+	}
+	// The component's own rules, reported under the config keys they came from.
+	var ps podidentity.Problems
+	if err := s.Component.ValidateSettings(ComponentName); errors.As(err, &ps) {
+		for _, pr := range ps {
+			p.problems = append(p.problems, key(configKeyFor(pr.Field))+": "+pr.Msg)
+		}
+	} else if err != nil {
+		return Settings{}, fmt.Errorf("validate settings: %w", err)
+	}
+	if len(p.problems) > 0 {
+		return Settings{}, &ConfigError{Problems: p.problems}
+	}
+	s.Kubeconfig = expandHome(s.Kubeconfig, env)
+	return s, nil
+}
+
+// componentFieldKeys maps the component's field paths that differ from the
+// config keys setting them; workload fields are the same in both.
+var componentFieldKeys = map[string]string{
+	"agent.version": KeyAgentVersion,
+	"agent.skip":    KeyManageAgent,
+	"image":         KeyAwsCliImage,
+}
+
+func configKeyFor(field string) string {
+	if k, ok := componentFieldKeys[field]; ok {
+		return k
+	}
+	return field
+}
+
+func key(k string) string { return Project + ":" + k }
+
+type parser struct {
+	raw      map[string]string
+	problems []string
+}
+
+func (p *parser) problem(k, format string, args ...any) {
+	p.problems = append(p.problems, key(k)+": "+fmt.Sprintf(format, args...))
+}
+
+func (p *parser) str(k, def string) string {
+	if v, ok := p.raw[key(k)]; ok {
+		return v
+	}
+	return def
+}
+
+func (p *parser) boolean(k string, def bool) bool {
+	v, ok := p.raw[key(k)]
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.problem(k, "%q is not a boolean: use true or false", v)
+		return def
+	}
+	return b
+}
+
+func (p *parser) tags() map[string]string {
+	v, ok := p.raw[key(KeyTags)]
+	if !ok {
+		return nil
+	}
+	var tags map[string]string
+	if err := json.Unmarshal([]byte(v), &tags); err != nil {
+		p.problem(KeyTags, "%q is not a map of tag names to string values: %v", v, err)
+		return nil
+	}
+	return tags
+}
+
+// workloads decodes each workload on its own so a problem names its index,
+// and refuses unknown keys: a typo such as `serviceAcount` must not be
+// silently ignored.
+func (p *parser) workloads() []podidentity.Workload {
+	v, ok := p.raw[key(KeyWorkloads)]
+	if !ok {
+		return nil // reported by the component's "is empty" rule
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal([]byte(v), &items); err != nil {
+		p.problem(KeyWorkloads, "is not a list of workload objects: %v", err)
+		return nil
+	}
+	workloads := make([]podidentity.Workload, 0, len(items))
+	for i, item := range items {
+		at := fmt.Sprintf("%s[%d]", KeyWorkloads, i)
+		dec := json.NewDecoder(bytes.NewReader(item))
+		dec.DisallowUnknownFields()
+		var w podidentity.Workload
+		if err := dec.Decode(&w); err != nil {
+			p.problems = append(p.problems, key(at)+describeDecodeError(err))
+		}
+		workloads = append(workloads, w)
+	}
+	return workloads
+}
+
+func describeDecodeError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return fmt.Sprintf(": is a %s, expected an object with serviceAccount and optional settings", typeErr.Value)
+	case errors.As(err, &typeErr):
+		return fmt.Sprintf(".%s: is a %s, expected %s", typeErr.Field, typeErr.Value, jsonKind(typeErr.Type.Kind().String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		return fmt.Sprintf(": unknown key %s (allowed: %s)", field, strings.Join(workloadKeys(), ", "))
+	default:
+		return ": " + err.Error()
+	}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "bool":
+		return "a boolean"
+	case "int", "int64":
+		return "an integer"
+	case "string":
+		return "a string"
+	case "slice":
+		return "a list"
+	case "map":
+		return "a map"
+	}
+	return goKind
+}
+
+// workloadKeys lists the keys a workload object accepts, from the struct's
+// JSON tags so the list cannot drift from the code.
+func workloadKeys() []string {
+	t := reflect.TypeFor[podidentity.Workload]()
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		keys = append(keys, name)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// looksLikeKubeconfigContent tells a kubeconfig's text from a path to one,
+// as the Kubernetes provider does for its own kubeconfig input.
+func looksLikeKubeconfigContent(s string) bool {
+	return strings.Contains(s, "\n") || strings.HasPrefix(strings.TrimSpace(s), "{") || strings.Contains(s, "apiVersion:")
+}
+
+func expandHome(path string, env func(string) string) string {
+	if rest, ok := strings.CutPrefix(path, "~/"); ok && env("HOME") != "" {
+		return env("HOME") + "/" + rest
+	}
+	return path
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

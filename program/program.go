@@ -1,0 +1,124 @@
+// Package program is the Pulumi program main.go runs: it reads the stack
+// configuration, looks up the cluster, builds explicit providers, creates the
+// PodIdentity component and exports what a user needs. It lives outside
+// package main so the mock tests and the Automation API engine tests run the
+// very same function.
+package program
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ComponentName names the PodIdentity component; it prefixes every child's
+// name and so every URN in the stack's state.
+const ComponentName = "pod-identity"
+
+// Run is the Pulumi program: Deploy, then export what it returns.
+func Run(ctx *pulumi.Context) error {
+	d, err := Deploy(ctx)
+	if err != nil {
+		return err
+	}
+	for name, value := range d.Exports {
+		ctx.Export(name, value)
+	}
+	return nil
+}
+
+// Deployment is what Deploy made: the component and the stack outputs.
+type Deployment struct {
+	Component *podidentity.PodIdentity
+	Exports   pulumi.Map
+}
+
+// Deploy reads the configuration and creates everything; Run exports the
+// result. Tests call Deploy to see the outputs, which mocks cannot capture.
+func Deploy(ctx *pulumi.Context) (*Deployment, error) {
+	settings, err := Parse(rawConfig(ctx), os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+
+	awsProvider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{
+		Region:  pulumi.String(settings.Region),
+		Profile: optional(settings.Profile),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create AWS provider: %w", err)
+	}
+	cluster, err := eks.LookupCluster(ctx, &eks.LookupClusterArgs{Name: settings.ClusterName}, pulumi.Provider(awsProvider))
+	if err != nil {
+		return nil, fmt.Errorf("look up EKS cluster %q in %s: %w", settings.ClusterName, settings.Region, err)
+	}
+	if err := CheckCluster(cluster, !settings.Component.Agent.Skip); err != nil {
+		return nil, err
+	}
+
+	kubeconfig := settings.Kubeconfig
+	if kubeconfig == "" {
+		if kubeconfig, err = ClusterKubeconfig(cluster, settings.Region, settings.Profile); err != nil {
+			return nil, err
+		}
+	}
+	k8sProvider, err := kubernetes.NewProvider(ctx, "kubernetes", &kubernetes.ProviderArgs{
+		Kubeconfig: pulumi.ToSecret(pulumi.String(kubeconfig)).(pulumi.StringOutput),
+		Context:    optional(settings.KubeContext),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create Kubernetes provider: %w", err)
+	}
+
+	args := settings.Component
+	args.ClusterName = pulumi.String(cluster.Name)
+	args.ClusterArn = pulumi.String(cluster.Arn)
+	args.Partition = arnPartition(cluster.Arn)
+	args.Providers = podidentity.Providers{AWS: awsProvider, Kubernetes: k8sProvider}
+	pi, err := podidentity.NewPodIdentity(ctx, ComponentName, args)
+	if err != nil {
+		return nil, err
+	}
+
+	exports := pulumi.Map{
+		"clusterName": pulumi.String(cluster.Name),
+		"clusterArn":  pulumi.String(cluster.Arn),
+	}
+	if pi.Agent != nil {
+		exports["agentAddonName"] = pi.Agent.AddonName
+		exports["agentAddonVersion"] = pi.Agent.AddonVersion
+	}
+	workloads := pulumi.Map{}
+	for name, res := range pi.Workloads {
+		workloads[name] = res.Outputs()
+	}
+	exports["workloads"] = workloads
+	return &Deployment{Component: pi, Exports: exports}, nil
+}
+
+// rawConfig collects the keys Parse reads, as Pulumi hands them over.
+func rawConfig(ctx *pulumi.Context) map[string]string {
+	full := []string{KeyAwsRegion, KeyAwsProfile}
+	for _, k := range Keys {
+		full = append(full, key(k))
+	}
+	raw := map[string]string{}
+	for _, k := range full {
+		if v, ok := ctx.GetConfig(k); ok {
+			raw[k] = v
+		}
+	}
+	return raw
+}
+
+func optional(s string) pulumi.StringPtrInput {
+	if s == "" {
+		return nil
+	}
+	return pulumi.String(s)
+}
