@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# Builds the real-engine test tier's tools from the Go module proxy at pinned
+# versions, each into a cache dir outside the work tree keyed by version:
+#
+#   $ENGINE_CACHE/bin/pulumi-v3.274.1/pulumi
+#   $ENGINE_CACHE/bin/kubernetes-provider-4.32.0/pulumi-resource-kubernetes
+#   $ENGINE_CACHE/bin/k8s-v1.33.13/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
+#   $ENGINE_CACHE/bin/kwok-v0.8.0/kwok  (+ stages/ : kwok Stage YAMLs)
+#   etcd, etcdctl                        (Debian packages, installed if missing)
+#
+# ENGINE_CACHE defaults to $HOME/.cache/eks-pod-identity-engine. A tool whose
+# dir holds a stamp matching its wrapper module (tests/engine/tools/<name>/)
+# and build flags is skipped, so a second run takes seconds.
+#
+# Output: progress and timings on stderr; on stdout the lines of
+# $ENGINE_CACHE/env.sh (also written), e.g.
+#   eval "$(tests/engine/tools/build.sh)"     or
+#   tests/engine/tools/build.sh >/dev/null && . "$ENGINE_CACHE/env.sh"
+# which sets PATH plus ENGINE_TOOLS_* variables (see the end of this file).
+#
+# Knobs: ENGINE_BUILD_JOBS (tools built at once, default 2: on 2 cores two
+# Go builds keep both cores busy through each other's single-threaded link
+# steps; peak memory stays < 9 GiB), ENGINE_GO_FLAGS (extra `go build` flags).
+# Wrapper sources are copied to $ENGINE_CACHE/src/ and built there, so the
+# work tree is never written to.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ENGINE_CACHE="${ENGINE_CACHE:-$HOME/.cache/eks-pod-identity-engine}"
+JOBS="${ENGINE_BUILD_JOBS:-2}"
+
+PULUMI_VERSION=v3.274.1
+K8S_PROVIDER_VERSION=4.32.0          # label; module is provider/v4 v4.0.0-20260115033456-f47bc2d6f199
+K8S_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
+K8S_VERSION=v1.33.13
+KWOK_VERSION=v0.8.0
+
+export GOFLAGS="${GOFLAGS:-} -mod=mod"
+# Keep DWARF/symbol tables out: the binaries are only run, and linking
+# without them is markedly faster and lighter on these 100-400 MB binaries.
+LDSTRIP="-s -w"
+
+mkdir -p "$ENGINE_CACHE/bin" "$ENGINE_CACHE/src" "$ENGINE_CACHE/logs"
+LOGDIR="$ENGINE_CACHE/logs"
+
+log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+TIMEV=()
+if [[ -x /usr/bin/time ]] && /usr/bin/time -v true >/dev/null 2>&1; then
+  TIMEV=(/usr/bin/time -v)
+fi
+
+# hash_inputs <wrapper dir> <extra...>: identifies a build's inputs.
+hash_inputs() {
+  local dir=$1; shift
+  {
+    (cd "$dir" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 \
+      | sort -z | xargs -0 sha256sum)
+    printf '%s\n' "$@" "$(go env GOVERSION)"
+  } | sha256sum | cut -d' ' -f1
+}
+
+# cached <outdir> <hash>: true if outdir holds a finished build of hash.
+cached() { [[ -f "$1/.stamp" && "$(cat "$1/.stamp")" == "$2" ]]; }
+
+# prepare_src <wrapper name> <key>: fresh copy of the wrapper module; echoes its path.
+prepare_src() {
+  local src="$ENGINE_CACHE/src/$2"
+  rm -rf "$src"
+  mkdir -p "$src"
+  cp -R "$HERE/$1/." "$src/"
+  echo "$src"
+}
+
+# gobuild <log name> <args...>: go build under /usr/bin/time -v, output to log.
+gobuild() {
+  local name=$1; shift
+  "${TIMEV[@]}" go build ${ENGINE_GO_FLAGS:-} "$@" >>"$LOGDIR/$name.log" 2>&1
+}
+
+# finish <tmpdir> <outdir> <hash>: atomically publish a build.
+finish() {
+  echo "$3" >"$1/.stamp"
+  rm -rf "$2"
+  mv "$1" "$2"
+}
+
+peak_rss() { # from the /usr/bin/time -v report in a log
+  awk -F': ' '/Maximum resident set size/ {kb=$2} END {if (kb) printf "%.2f GB", kb/1048576; else print "n/a"}' "$1"
+}
+
+build_pulumi() {
+  local key="pulumi-$PULUMI_VERSION" out ld h src tmp
+  out="$ENGINE_CACHE/bin/$key"
+  ld="$LDSTRIP -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
+  h=$(hash_inputs "$HERE/pulumi" "$ld")
+  cached "$out" "$h" && { log "pulumi $PULUMI_VERSION: cached"; return 0; }
+  src=$(prepare_src pulumi "$key"); tmp="$out.tmp"; rm -rf "$tmp"; mkdir -p "$tmp"
+  : >"$LOGDIR/pulumi.log"
+  (cd "$src" && gobuild pulumi -ldflags "$ld" -o "$tmp/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+  "$tmp/pulumi" version | grep -qx "$PULUMI_VERSION" \
+    || { log "pulumi: built binary reports $("$tmp/pulumi" version)"; return 1; }
+  finish "$tmp" "$out" "$h"
+}
+
+build_k8s_provider() {
+  local key="kubernetes-provider-$K8S_PROVIDER_VERSION" out ld h src tmp moddir port
+  out="$ENGINE_CACHE/bin/$key"
+  ld="$LDSTRIP -X $K8S_PROVIDER_MODULE/pkg/version.Version=$K8S_PROVIDER_VERSION"
+  h=$(hash_inputs "$HERE/kubernetes-provider" "$ld")
+  cached "$out" "$h" && { log "kubernetes provider $K8S_PROVIDER_VERSION: cached"; return 0; }
+  src=$(prepare_src kubernetes-provider "$key"); tmp="$out.tmp"; rm -rf "$tmp"; mkdir -p "$tmp"
+  : >"$LOGDIR/kubernetes-provider.log"
+  (
+    cd "$src"
+    go mod download "$K8S_PROVIDER_MODULE"
+    moddir=$(go list -m -f '{{.Dir}}' "$K8S_PROVIDER_MODULE")
+    go run ./genembed "$K8S_PROVIDER_VERSION" \
+      "$moddir/cmd/pulumi-resource-kubernetes/schema.json" \
+      "$moddir/cmd/pulumi-resource-kubernetes/terraform-mapping.json" .
+    gobuild kubernetes-provider -ldflags "$ld" -o "$tmp/pulumi-resource-kubernetes" .
+  )
+  # A provider prints its gRPC port on stdout once it serves; check it starts.
+  "$tmp/pulumi-resource-kubernetes" >"$tmp/.port" 2>>"$LOGDIR/kubernetes-provider.log" &
+  local ppid=$! i
+  for i in $(seq 1 300); do [[ -s "$tmp/.port" ]] && break; sleep 0.2; done
+  kill "$ppid" 2>/dev/null || true; wait "$ppid" 2>/dev/null || true
+  port=$(head -n1 "$tmp/.port"); rm -f "$tmp/.port"
+  [[ "$port" =~ ^[0-9]+$ ]] || { log "kubernetes provider: did not print a port (got '$port')"; return 1; }
+  log "kubernetes provider: starts and serves (port $port)"
+  go version -m "$tmp/pulumi-resource-kubernetes" | grep -q "version.Version=$K8S_PROVIDER_VERSION" \
+    || { log "kubernetes provider: version label missing"; return 1; }
+  finish "$tmp" "$out" "$h"
+}
+
+build_k8s() {
+  local key="k8s-$K8S_VERSION" out ld h src tmp minor
+  out="$ENGINE_CACHE/bin/$key"
+  minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+  ld="$LDSTRIP -X k8s.io/component-base/version.gitVersion=$K8S_VERSION"
+  ld+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
+  ld+=" -X k8s.io/component-base/version.gitTreeState=clean"
+  ld+=" -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
+  ld+=" -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+  h=$(hash_inputs "$HERE/k8s" "$ld")
+  cached "$out" "$h" && { log "kubernetes $K8S_VERSION: cached"; return 0; }
+  src=$(prepare_src k8s "$key"); tmp="$out.tmp"; rm -rf "$tmp"; mkdir -p "$tmp"
+  : >"$LOGDIR/k8s.log"
+  # One invocation: the four commands share most packages, compiled once.
+  (cd "$src" && gobuild k8s -ldflags "$ld" -o "$tmp/" \
+    k8s.io/kubernetes/cmd/kube-apiserver \
+    k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler \
+    k8s.io/kubernetes/cmd/kubectl)
+  local b
+  for b in kube-apiserver kube-controller-manager kube-scheduler; do
+    "$tmp/$b" --version | grep -q "Kubernetes $K8S_VERSION" \
+      || { log "$b: reports $("$tmp/$b" --version)"; return 1; }
+  done
+  "$tmp/kubectl" version --client | grep -q "$K8S_VERSION" || { log "kubectl: wrong version"; return 1; }
+  finish "$tmp" "$out" "$h"
+}
+
+build_kwok() {
+  local key="kwok-$KWOK_VERSION" out ld h src tmp moddir
+  out="$ENGINE_CACHE/bin/$key"
+  ld="$LDSTRIP"   # kwok's consts.Version is already "0.8.0" in the source
+  h=$(hash_inputs "$HERE/kwok" "$ld")
+  cached "$out" "$h" && { log "kwok $KWOK_VERSION: cached"; return 0; }
+  src=$(prepare_src kwok "$key"); tmp="$out.tmp"; rm -rf "$tmp"; mkdir -p "$tmp/stages"
+  : >"$LOGDIR/kwok.log"
+  (
+    cd "$src"
+    gobuild kwok -ldflags "$ld" -o "$tmp/kwok" sigs.k8s.io/kwok/cmd/kwok
+    moddir=$(go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+    # node-initialize (node Ready), pod-ready (Pending -> Running/Ready),
+    # pod-complete (Running pods owned by a Job -> Succeeded), pod-delete.
+    cp "$moddir"/kustomize/stage/node/fast/node-initialize.yaml \
+       "$moddir"/kustomize/stage/pod/fast/pod-ready.yaml \
+       "$moddir"/kustomize/stage/pod/fast/pod-complete.yaml \
+       "$moddir"/kustomize/stage/pod/fast/pod-delete.yaml "$tmp/stages/"
+    chmod u+w "$tmp"/stages/*.yaml
+  )
+  "$tmp/kwok" --version >/dev/null || { log "kwok: does not run"; return 1; }
+  finish "$tmp" "$out" "$h"
+}
+
+ensure_etcd() {
+  if command -v etcd >/dev/null 2>&1 && command -v etcdctl >/dev/null 2>&1; then
+    log "etcd: $(etcd --version 2>/dev/null | head -n1)"
+    return 0
+  fi
+  local sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo -n)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq >>"$LOGDIR/etcd.log" 2>&1
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends etcd-server etcd-client >>"$LOGDIR/etcd.log" 2>&1
+  # Debian's postinst may start an etcd service; the tier runs its own.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
+    "${sudo[@]}" systemctl stop etcd || true
+  fi
+  log "etcd: installed $(etcd --version 2>/dev/null | head -n1)"
+}
+
+# timed <name> <fn>: runs fn, logs its wall time and the go build's peak RSS.
+timed() {
+  local name=$1 fn=$2 t0 rc=0
+  t0=$(date +%s)
+  # A subshell with -e of its own: `fn || rc=$?` would disable -e inside fn.
+  set +e; ( set -e; "$fn" ); rc=$?; set -e
+  local dt=$(( $(date +%s) - t0 ))
+  if [[ $rc -eq 0 ]]; then
+    log "$name: done in ${dt}s (peak RSS of its go build: $( [[ -s $LOGDIR/$name.log ]] && peak_rss "$LOGDIR/$name.log" || echo n/a))"
+    echo "$name ${dt}" >>"$LOGDIR/times"
+  else
+    log "$name: FAILED after ${dt}s (rc=$rc); last lines of $LOGDIR/$name.log:"
+    tail -n 30 "$LOGDIR/$name.log" >&2 || true
+  fi
+  return $rc
+}
+
+T0=$(date +%s)
+: >"$LOGDIR/times"
+
+# Longest first into $JOBS slots: provider (~22 CPU-min) and k8s (~19)
+# start together; pulumi (~12) and kwok (~10) take the slots they free.
+QUEUE=("kubernetes-provider build_k8s_provider" "k8s build_k8s" "pulumi build_pulumi" "kwok build_kwok")
+declare -A PIDNAME=()
+FAILED=0
+running=0
+for item in "${QUEUE[@]}"; do
+  read -r name fn <<<"$item"
+  if (( running >= JOBS )); then
+    wait -n -p done_pid || FAILED=1
+    unset "PIDNAME[$done_pid]"
+    running=$((running - 1))
+  fi
+  log "$name: building"
+  timed "$name" "$fn" &
+  PIDNAME[$!]=$name
+  running=$((running + 1))
+done
+timed etcd ensure_etcd || FAILED=1
+for pid in "${!PIDNAME[@]}"; do
+  wait "$pid" || FAILED=1
+done
+log "all tools: $([[ $FAILED -eq 0 ]] && echo ok || echo FAILED) in $(( $(date +%s) - T0 ))s"
+[[ $FAILED -eq 0 ]] || { log "some builds failed (logs in $LOGDIR)"; exit 1; }
+
+B="$ENGINE_CACHE/bin"
+cat >"$ENGINE_CACHE/env.sh" <<EOF
+# Written by tests/engine/tools/build.sh; source it to use the engine tools.
+export ENGINE_CACHE="$ENGINE_CACHE"
+export ENGINE_TOOLS_PULUMI_BIN="$B/pulumi-$PULUMI_VERSION"
+export ENGINE_TOOLS_K8S_PROVIDER_BIN="$B/kubernetes-provider-$K8S_PROVIDER_VERSION/pulumi-resource-kubernetes"
+export ENGINE_TOOLS_K8S_PROVIDER_VERSION="$K8S_PROVIDER_VERSION"
+export ENGINE_TOOLS_K8S_BIN="$B/k8s-$K8S_VERSION"
+export ENGINE_TOOLS_KWOK_BIN="$B/kwok-$KWOK_VERSION"
+export ENGINE_TOOLS_KWOK_STAGES="$B/kwok-$KWOK_VERSION/stages"
+export PATH="$B/pulumi-$PULUMI_VERSION:$B/k8s-$K8S_VERSION:$B/kwok-$KWOK_VERSION:\$PATH"
+EOF
+cat "$ENGINE_CACHE/env.sh"

@@ -1,0 +1,440 @@
+package tests
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/platform-eng/eks-pod-identity/components/verification"
+)
+
+const (
+	tAddon       = "aws:eks/addon:Addon"
+	tRole        = "aws:iam/role:Role"
+	tAttachment  = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+	tRolePolicy  = "aws:iam/rolePolicy:RolePolicy"
+	tAssociation = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+	tNamespace   = "kubernetes:core/v1:Namespace"
+	tSA          = "kubernetes:core/v1:ServiceAccount"
+	tPod         = "kubernetes:core/v1:Pod"
+	tJob         = "kubernetes:batch/v1:Job"
+	tComponent   = "eks-pod-identity:components:PodIdentity"
+	tAWSProvider = "pulumi:providers:aws"
+	tK8sProvider = "pulumi:providers:kubernetes"
+)
+
+func runDev(t *testing.T) (*recorder, map[string]any) {
+	t.Helper()
+	rec := newRecorder("dev", clusterResult("my-eks-cluster", "1.31", false))
+	exports, err := run(t, stackConfig(t, "dev"), rec)
+	if err != nil {
+		t.Fatalf("program failed on Pulumi.dev.yaml: %v", err)
+	}
+	return rec, exports
+}
+
+func runProd(t *testing.T) (*recorder, map[string]any) {
+	t.Helper()
+	rec := newRecorder("prod", clusterResult("prod-eks", "1.32", false))
+	exports, err := run(t, stackConfig(t, "prod"), rec)
+	if err != nil {
+		t.Fatalf("program failed on Pulumi.prod.yaml: %v", err)
+	}
+	return rec, exports
+}
+
+// The dev stack is the walkthrough, resource for resource. URNs are the
+// names in every stack's state: a rename here replaces live resources.
+func TestDevStackURNs(t *testing.T) {
+	rec, _ := runDev(t)
+	const c = "urn:pulumi:dev::eks-pod-identity::"
+	const child = c + tComponent + "$"
+	want := []string{
+		c + tAWSProvider + "::aws",
+		c + tK8sProvider + "::kubernetes",
+		c + tComponent + "::pod-identity",
+		child + tAddon + "::pod-identity-agent",
+		child + tRole + "::pod-identity-pod-id-sa-role",
+		child + tAttachment + "::pod-identity-pod-id-sa-AmazonS3ReadOnlyAccess",
+		child + tAssociation + "::pod-identity-pod-id-sa-association",
+		child + tSA + "::pod-identity-pod-id-sa-sa",
+		child + tPod + "::pod-identity-pod-id-sa-test-pod",
+		child + tJob + "::pod-identity-pod-id-sa-verify",
+	}
+	var got []string
+	for _, reg := range rec.regs {
+		got = append(got, reg.URN)
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("dev stack URNs\n got: %s\nwant: %s", strings.Join(got, "\n      "), strings.Join(want, "\n      "))
+	}
+}
+
+func TestDevAgentAddon(t *testing.T) {
+	rec, _ := runDev(t)
+	addon := rec.get(t, tAddon, "pod-identity-agent")
+	assertInputs(t, addon, map[string]any{
+		"clusterName":              "my-eks-cluster",
+		"addonName":                "eks-pod-identity-agent",
+		"resolveConflictsOnCreate": "OVERWRITE",
+		"resolveConflictsOnUpdate": "OVERWRITE",
+		"preserve":                 false,
+	})
+	if addon.Inputs["addonVersion"].HasValue() {
+		t.Errorf("addonVersion = %v, want unset so EKS picks its default", addon.Inputs["addonVersion"])
+	}
+	if !addon.DeleteBeforeReplace {
+		t.Error("the add-on must be replaced delete-first: its name is unique per cluster")
+	}
+}
+
+func TestDevRoleTrustsPodsScopedToServiceAccount(t *testing.T) {
+	rec, _ := runDev(t)
+	role := rec.get(t, tRole, "pod-identity-pod-id-sa-role")
+	assertInputs(t, role, map[string]any{"name": "EKSPodIdentityS3Role"})
+	want := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+		"Principal":{"Service":"pods.eks.amazonaws.com"},
+		"Action":["sts:AssumeRole","sts:TagSession"],
+		"Condition":{"StringEquals":{
+			"aws:RequestTag/eks-cluster-arn":["arn:aws:eks:us-east-1:111122223333:cluster/my-eks-cluster"],
+			"aws:RequestTag/kubernetes-namespace":["default"],
+			"aws:RequestTag/kubernetes-service-account":["pod-id-sa"]}}}]}`
+	assertJSONEqual(t, "assumeRolePolicy", role.Inputs["assumeRolePolicy"].StringValue(), want)
+	if !role.DeleteBeforeReplace {
+		t.Error("a role with a fixed name must be replaced delete-first, or the new one collides with the old")
+	}
+}
+
+func TestDevAttachesS3ReadOnlyToTheRole(t *testing.T) {
+	rec, _ := runDev(t)
+	att := rec.get(t, tAttachment, "pod-identity-pod-id-sa-AmazonS3ReadOnlyAccess")
+	assertInputs(t, att, map[string]any{
+		"role":      "EKSPodIdentityS3Role",
+		"policyArn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+	})
+	role := rec.get(t, tRole, "pod-identity-pod-id-sa-role")
+	if !rec.dependsOn(att, role) {
+		t.Error("the attachment must take the role name from the role resource")
+	}
+}
+
+func TestDevAssociation(t *testing.T) {
+	rec, _ := runDev(t)
+	assoc := rec.get(t, tAssociation, "pod-identity-pod-id-sa-association")
+	assertInputs(t, assoc, map[string]any{
+		"clusterName":    "my-eks-cluster",
+		"namespace":      "default",
+		"serviceAccount": "pod-id-sa",
+		"roleArn":        "arn:aws:iam::111122223333:role/EKSPodIdentityS3Role",
+	})
+	if !assoc.DeleteBeforeReplace {
+		t.Error("the association must be replaced delete-first: EKS allows one per cluster, namespace and service account")
+	}
+	if !rec.dependsOn(assoc, rec.get(t, tRole, "pod-identity-pod-id-sa-role")) {
+		t.Error("the association must depend on the role")
+	}
+}
+
+func TestDevServiceAccountHasNoIRSAAnnotation(t *testing.T) {
+	rec, _ := runDev(t)
+	sa := rec.get(t, tSA, "pod-identity-pod-id-sa-sa")
+	meta := sa.Inputs["metadata"].ObjectValue()
+	if got := meta["name"].StringValue(); got != "pod-id-sa" {
+		t.Errorf("service account name = %q, want pod-id-sa", got)
+	}
+	if got := meta["namespace"].StringValue(); got != "default" {
+		t.Errorf("service account namespace = %q, want default", got)
+	}
+	if ann := meta["annotations"]; ann.HasValue() {
+		if _, irsa := ann.ObjectValue()["eks.amazonaws.com/role-arn"]; irsa {
+			t.Error("the ServiceAccount carries the IRSA annotation eks.amazonaws.com/role-arn")
+		}
+	}
+	labels := meta["labels"].ObjectValue()
+	if got := labels["app.kubernetes.io/managed-by"].StringValue(); got != "pulumi" {
+		t.Errorf("managed-by label = %q, want pulumi", got)
+	}
+}
+
+func TestDevTestPodIsTheWalkthroughs(t *testing.T) {
+	rec, _ := runDev(t)
+	pod := rec.get(t, tPod, "pod-identity-pod-id-sa-test-pod")
+	want := map[string]any{
+		"apiVersion": "v1",
+		"kind":       "Pod",
+		"metadata": map[string]any{
+			"name":      "aws-cli-pod-identity",
+			"namespace": "default",
+			"labels": map[string]any{
+				"app.kubernetes.io/managed-by": "pulumi",
+				"app.kubernetes.io/part-of":    "eks-pod-identity",
+				"app.kubernetes.io/instance":   "pod-identity",
+				"eks-pod-identity/workload":    "pod-id-sa",
+			},
+		},
+		"spec": map[string]any{
+			"serviceAccountName": "pod-id-sa",
+			"restartPolicy":      "Never",
+			"containers": []any{map[string]any{
+				"name":    "aws-cli",
+				"image":   "amazon/aws-cli:latest",
+				"command": []any{"sleep", "3600"},
+			}},
+		},
+	}
+	if got := pod.Inputs.Mappable(); !reflect.DeepEqual(got, want) {
+		t.Errorf("test pod inputs\n got: %v\nwant: %v", got, want)
+	}
+	if !pod.DeleteBeforeReplace {
+		t.Error("the test pod has a fixed name, so it must be replaced delete-first")
+	}
+}
+
+// EKS injects credentials only at admission: a pod created before the
+// association, the policies, the service account or the agent never gets
+// the role.
+func TestPodAndJobWaitForTheWholeIdentity(t *testing.T) {
+	rec, _ := runDev(t)
+	needs := []*registration{
+		rec.get(t, tAssociation, "pod-identity-pod-id-sa-association"),
+		rec.get(t, tAttachment, "pod-identity-pod-id-sa-AmazonS3ReadOnlyAccess"),
+		rec.get(t, tSA, "pod-identity-pod-id-sa-sa"),
+		rec.get(t, tAddon, "pod-identity-agent"),
+	}
+	for _, runner := range []*registration{
+		rec.get(t, tPod, "pod-identity-pod-id-sa-test-pod"),
+		rec.get(t, tJob, "pod-identity-pod-id-sa-verify"),
+	} {
+		for _, need := range needs {
+			if !rec.dependsOn(runner, need) {
+				t.Errorf("%s %s does not depend on %s %s", runner.Type, runner.Name, need.Type, need.Name)
+			}
+		}
+	}
+}
+
+// Nothing else waits: a dependency the walkthrough does not need would only
+// slow `pulumi up` down.
+func TestNoFalseDependencies(t *testing.T) {
+	rec, _ := runDev(t)
+	independent := map[string][]string{
+		"pod-identity-agent":                            nil,
+		"pod-identity-pod-id-sa-role":                   nil,
+		"pod-identity-pod-id-sa-sa":                     nil,
+		"pod-identity-pod-id-sa-association":            {"pod-identity-pod-id-sa-role"},
+		"pod-identity-pod-id-sa-AmazonS3ReadOnlyAccess": {"pod-identity-pod-id-sa-role"},
+	}
+	for name, allowed := range independent {
+		var reg *registration
+		for _, r := range rec.regs {
+			if r.Name == name {
+				reg = r
+			}
+		}
+		if reg == nil {
+			t.Fatalf("%s not registered", name)
+		}
+		for _, dep := range reg.Dependencies {
+			d := rec.byURN(dep)
+			if d == nil || d.Type == tComponent || strings.HasPrefix(d.Type, "pulumi:providers:") {
+				continue
+			}
+			if !slices.Contains(allowed, d.Name) {
+				t.Errorf("%s depends on %s, which it does not need", name, d.Name)
+			}
+		}
+	}
+}
+
+func TestDevVerifyJob(t *testing.T) {
+	rec, exports := runDev(t)
+	job := rec.get(t, tJob, "pod-identity-pod-id-sa-verify")
+	meta := job.Inputs["metadata"].ObjectValue()
+	spec := job.Inputs["spec"].ObjectValue()
+	pod := spec["template"].ObjectValue()["spec"].ObjectValue()
+	container := pod["containers"].ArrayValue()[0].ObjectValue()
+
+	if got := meta["namespace"].StringValue(); got != "default" {
+		t.Errorf("job namespace = %q, want default", got)
+	}
+	if got := pod["serviceAccountName"].StringValue(); got != "pod-id-sa" {
+		t.Errorf("job service account = %q, want pod-id-sa", got)
+	}
+	if got := pod["restartPolicy"].StringValue(); got != "Never" {
+		t.Errorf("job restartPolicy = %q, want Never", got)
+	}
+	if got := container["image"].StringValue(); got != "amazon/aws-cli:latest" {
+		t.Errorf("job image = %q, want the test pod's amazon/aws-cli:latest", got)
+	}
+	cmd := container["command"].ArrayValue()
+	if len(cmd) != 3 || cmd[0].StringValue() != "/bin/sh" || cmd[1].StringValue() != "-c" || cmd[2].StringValue() != verification.Script {
+		t.Errorf("job command is not /bin/sh -c <embedded verify.sh>")
+	}
+	env := map[string]string{}
+	for _, e := range container["env"].ArrayValue() {
+		env[e.ObjectValue()["name"].StringValue()] = e.ObjectValue()["value"].StringValue()
+	}
+	wantEnv := map[string]string{
+		verification.EnvExpectedRoleArn: "arn:aws:iam::111122223333:role/EKSPodIdentityS3Role",
+		verification.EnvAccessCheck:     "s3 ls",
+	}
+	if !reflect.DeepEqual(env, wantEnv) {
+		t.Errorf("job env = %v, want %v", env, wantEnv)
+	}
+	if !rec.dependsOn(job, rec.get(t, tRole, "pod-identity-pod-id-sa-role")) {
+		t.Error("the expected role ARN must come from the role resource's output")
+	}
+	if got := spec["backoffLimit"].NumberValue(); got != 1 {
+		t.Errorf("backoffLimit = %v, want 1", got)
+	}
+	if got := spec["activeDeadlineSeconds"].NumberValue(); got <= 0 || got > 300 {
+		t.Errorf("activeDeadlineSeconds = %v, want a few minutes at most", got)
+	}
+	if spec["ttlSecondsAfterFinished"].HasValue() {
+		t.Error("a Job that deletes itself shows up as drift")
+	}
+	name := meta["name"].StringValue()
+	if !strings.HasPrefix(name, "verify-pod-id-sa-") || len(name) > 63 {
+		t.Errorf("job name = %q, want verify-pod-id-sa-<hash>, at most 63 characters", name)
+	}
+	w := exports["workloads"].(map[string]any)["pod-id-sa"].(map[string]any)
+	if got, want := w["verifyLogsCommand"], "kubectl logs job/"+name+" -n default"; got != want {
+		t.Errorf("verifyLogsCommand = %q, want %q", got, want)
+	}
+}
+
+func TestEveryChildIsParentedToTheComponent(t *testing.T) {
+	for _, runStack := range []func(*testing.T) (*recorder, map[string]any){runDev, runProd} {
+		rec, _ := runStack(t)
+		component := rec.get(t, tComponent, "pod-identity")
+		for _, reg := range rec.regs {
+			if reg.Type == tComponent || reg.Type == "pulumi:pulumi:Stack" || strings.HasPrefix(reg.Type, "pulumi:providers:") {
+				continue
+			}
+			if reg.Parent != component.URN {
+				t.Errorf("%s %s has parent %q, want the component", reg.Type, reg.Name, reg.Parent)
+			}
+		}
+	}
+}
+
+func TestEveryChildUsesTheExplicitProviders(t *testing.T) {
+	for _, runStack := range []func(*testing.T) (*recorder, map[string]any){runDev, runProd} {
+		rec, _ := runStack(t)
+		awsRef := rec.get(t, tAWSProvider, "aws").URN + "::aws-id"
+		k8sRef := rec.get(t, tK8sProvider, "kubernetes").URN + "::kubernetes-id"
+		for _, reg := range rec.regs {
+			switch {
+			case strings.HasPrefix(reg.Type, "aws:") && reg.Provider != awsRef:
+				t.Errorf("%s %s uses provider %q, want the explicit AWS provider", reg.Type, reg.Name, reg.Provider)
+			case strings.HasPrefix(reg.Type, "kubernetes:") && reg.Provider != k8sRef:
+				t.Errorf("%s %s uses provider %q, want the explicit Kubernetes provider", reg.Type, reg.Name, reg.Provider)
+			}
+		}
+		for _, call := range rec.calls {
+			if call.Provider != awsRef {
+				t.Errorf("invoke %s uses provider %q, want the explicit AWS provider", call.Token, call.Provider)
+			}
+		}
+	}
+}
+
+func TestProvidersFromConfig(t *testing.T) {
+	rec, _ := runDev(t)
+	awsP := rec.get(t, tAWSProvider, "aws")
+	if got := awsP.Inputs["region"].StringValue(); got != "us-east-1" {
+		t.Errorf("AWS provider region = %q, want aws:region us-east-1", got)
+	}
+	kc := rec.get(t, tK8sProvider, "kubernetes").Inputs["kubeconfig"]
+	if !kc.IsSecret() {
+		t.Error("the kubeconfig must be a secret in state")
+	}
+	var doc struct {
+		Clusters []struct {
+			Cluster map[string]string `json:"cluster"`
+		} `json:"clusters"`
+		Users []struct {
+			User struct {
+				Exec struct {
+					Command string   `json:"command"`
+					Args    []string `json:"args"`
+				} `json:"exec"`
+			} `json:"user"`
+		} `json:"users"`
+	}
+	if err := json.Unmarshal([]byte(kc.SecretValue().Element.StringValue()), &doc); err != nil {
+		t.Fatalf("kubeconfig is not JSON: %v", err)
+	}
+	if got := doc.Clusters[0].Cluster["server"]; got != "https://0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com" {
+		t.Errorf("kubeconfig server = %q, want the cluster's endpoint", got)
+	}
+	exec := doc.Users[0].User.Exec
+	if exec.Command != "aws" || strings.Join(exec.Args, " ") != "--region us-east-1 eks get-token --cluster-name my-eks-cluster --output json" {
+		t.Errorf("kubeconfig exec = %s %v, want aws eks get-token for my-eks-cluster", exec.Command, exec.Args)
+	}
+}
+
+func TestDevOutputs(t *testing.T) {
+	_, exports := runDev(t)
+	if got := exports["agentAddonName"]; got != "eks-pod-identity-agent" {
+		t.Errorf("agentAddonName = %v", got)
+	}
+	if got := exports["agentAddonVersion"]; got != "v1.3.8-eksbuild.2" {
+		t.Errorf("agentAddonVersion = %v, want the version EKS reports", got)
+	}
+	w := exports["workloads"].(map[string]any)["pod-id-sa"].(map[string]any)
+	want := map[string]any{
+		"roleArn":        "arn:aws:iam::111122223333:role/EKSPodIdentityS3Role",
+		"roleName":       "EKSPodIdentityS3Role",
+		"namespace":      "default",
+		"serviceAccount": "pod-id-sa",
+		"testPod":        "aws-cli-pod-identity",
+		"verifyCommands": []string{
+			"kubectl exec -n default aws-cli-pod-identity -- aws sts get-caller-identity",
+			"kubectl exec -n default aws-cli-pod-identity -- aws s3 ls",
+			"kubectl exec -n default aws-cli-pod-identity -- env | grep AWS_CONTAINER_AUTHORIZATION_TOKEN",
+		},
+	}
+	for k, v := range want {
+		if !reflect.DeepEqual(w[k], v) {
+			t.Errorf("workloads.pod-id-sa.%s = %v, want %v", k, w[k], v)
+		}
+	}
+	if id, _ := w["associationId"].(string); !strings.HasPrefix(id, "a-") {
+		t.Errorf("associationId = %v, want the association's id", w["associationId"])
+	}
+	if arn, _ := w["associationArn"].(string); !strings.HasPrefix(arn, "arn:aws:eks:us-east-1:111122223333:podidentityassociation/my-eks-cluster/a-") {
+		t.Errorf("associationArn = %v", w["associationArn"])
+	}
+	if exports["clusterArn"] != "arn:aws:eks:us-east-1:111122223333:cluster/my-eks-cluster" {
+		t.Errorf("clusterArn = %v", exports["clusterArn"])
+	}
+}
+
+func assertInputs(t *testing.T, reg *registration, want map[string]any) {
+	t.Helper()
+	got := reg.Inputs.Mappable()
+	for k, v := range want {
+		if !reflect.DeepEqual(got[k], v) {
+			t.Errorf("%s %s: input %s = %#v, want %#v", reg.Type, reg.Name, k, got[k], v)
+		}
+	}
+}
+
+func assertJSONEqual(t *testing.T, what, got, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal([]byte(got), &g); err != nil {
+		t.Fatalf("%s is not JSON: %v\n%s", what, err, got)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("bad expectation for %s: %v", what, err)
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("%s\n got: %s\nwant: %s", what, got, want)
+	}
+}
