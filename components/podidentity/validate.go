@@ -148,12 +148,15 @@ func (a Args) settingsProblems(name string) Problems {
 }
 
 func (w Workload) check(ps *Problems, at func(string) string, component, partition string) {
+	saValid := dns1123SubRe.MatchString(w.ServiceAccount) && len(w.ServiceAccount) <= 253
 	if w.ServiceAccount == "" {
 		ps.add(at("serviceAccount"), "is required")
-	} else if !dns1123SubRe.MatchString(w.ServiceAccount) || len(w.ServiceAccount) > 253 {
+	} else if !saValid {
 		ps.add(at("serviceAccount"), "%q %s", w.ServiceAccount, dns1123SubRule)
 	}
-	if w.Name != "" && (!dns1123LabelRe.MatchString(w.Name) || len(w.Name) > 63) {
+	// A name taken from an invalid service account is that one problem, not two.
+	nameFromBadSA := w.Name == w.ServiceAccount && !saValid
+	if w.Name != "" && !nameFromBadSA && (!dns1123LabelRe.MatchString(w.Name) || len(w.Name) > 63) {
 		ps.add(at("name"), "%q %s (it names the workload's resources; set name when the service account is not one)", w.Name, dns1123LabelRule)
 	}
 	if !dns1123LabelRe.MatchString(w.Namespace) || len(w.Namespace) > 63 {

@@ -21,11 +21,12 @@ const (
 	addonToken       = "aws:eks/addon:Addon"
 	associationToken = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
 
-	// propagationTimeout is how long terraform-provider-aws retries an
-	// association whose role IAM does not show yet.
-	propagationTimeout = 2 * time.Minute
-	roleNotYetVisible  = "Role provided in the request does not exist"
+	roleNotYetVisible = "Role provided in the request does not exist"
 )
+
+// propagationTimeout is how long terraform-provider-aws retries an
+// association whose role IAM does not show yet (tests shorten it).
+var propagationTimeout = 2 * time.Minute
 
 func init() {
 	register(&resourceKind{

@@ -1,0 +1,258 @@
+package program
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+)
+
+func baseConfig() map[string]string {
+	return map[string]string{
+		"aws:region":                   "us-east-1",
+		"eks-pod-identity:clusterName": "my-eks-cluster",
+		"eks-pod-identity:workloads":   `[{"serviceAccount":"pod-id-sa","roleName":"EKSPodIdentityS3Role","testPod":true,"verify":true}]`,
+	}
+}
+
+func noEnv(string) string { return "" }
+
+func TestParseValid(t *testing.T) {
+	s, err := Parse(baseConfig(), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ClusterName != "my-eks-cluster" || s.Region != "us-east-1" || s.Component.Agent.Skip || s.Component.Image != "amazon/aws-cli:latest" {
+		t.Errorf("unexpected settings %+v", s)
+	}
+	w := s.Component.Workloads
+	if len(w) != 1 || w[0].ServiceAccount != "pod-id-sa" || w[0].RoleName != "EKSPodIdentityS3Role" || !w[0].TestPod || !w[0].Verify {
+		t.Errorf("unexpected workloads %+v", w)
+	}
+}
+
+func TestParseRegionFromEnvironment(t *testing.T) {
+	cfg := baseConfig()
+	delete(cfg, "aws:region")
+	s, err := Parse(cfg, func(k string) string { return map[string]string{"AWS_DEFAULT_REGION": "eu-west-1"}[k] })
+	if err != nil || s.Region != "eu-west-1" {
+		t.Fatalf("region = %q, err = %v; want AWS_DEFAULT_REGION's eu-west-1", s.Region, err)
+	}
+}
+
+// Every refusal names the config key, the bad value and the rule.
+func TestParseRefusals(t *testing.T) {
+	kubeconfigMissing := filepath.Join(t.TempDir(), "nope")
+	for _, tc := range []struct {
+		name   string
+		mutate func(map[string]string)
+		want   string
+	}{
+		{"cluster name missing", func(c map[string]string) { delete(c, "eks-pod-identity:clusterName") },
+			"eks-pod-identity:clusterName: is required"},
+		{"cluster name bad character", func(c map[string]string) { c["eks-pod-identity:clusterName"] = "my.cluster" },
+			`eks-pod-identity:clusterName: "my.cluster" is not a valid EKS cluster name: 1 to 100 characters, letters, digits, '-' and '_', starting with a letter or digit`},
+		{"cluster name too long", func(c map[string]string) { c["eks-pod-identity:clusterName"] = strings.Repeat("c", 101) },
+			"is not a valid EKS cluster name"},
+		{"cluster name starts with dash", func(c map[string]string) { c["eks-pod-identity:clusterName"] = "-x" },
+			`"-x" is not a valid EKS cluster name`},
+		{"no region", func(c map[string]string) { delete(c, "aws:region") },
+			"aws:region: is not set and neither is AWS_REGION"},
+		{"workloads missing", func(c map[string]string) { delete(c, "eks-pod-identity:workloads") },
+			"eks-pod-identity:workloads: is empty: declare at least one workload with a serviceAccount"},
+		{"workloads empty", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[]` },
+			"eks-pod-identity:workloads: is empty"},
+		{"workloads not a list", func(c map[string]string) { c["eks-pod-identity:workloads"] = `{"serviceAccount":"a"}` },
+			"eks-pod-identity:workloads: is not a list of workload objects"},
+		{"workload not an object", func(c map[string]string) { c["eks-pod-identity:workloads"] = `["pod-id-sa"]` },
+			"eks-pod-identity:workloads[0]: is a string, expected an object with serviceAccount and optional settings"},
+		{"unknown workload key", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAcount":"a"}]` },
+			`eks-pod-identity:workloads[0]: unknown key "serviceAcount" (allowed: accessCheck, createNamespace, externalServiceAccount, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, roleDescription, roleName, rolePath, serviceAccount, tags, testPod, testPodName, trust, verify)`},
+		{"wrong type in workload", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","testPod":"yes"}]` },
+			"eks-pod-identity:workloads[0].testPod: is a string, expected a boolean"},
+		{"service account missing", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"namespace":"apps"}]` },
+			"eks-pod-identity:workloads[0].serviceAccount: is required"},
+		{"service account not DNS-1123", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAccount":"Pod_SA"}]` },
+			`eks-pod-identity:workloads[0].serviceAccount: "Pod_SA" must be a DNS-1123 subdomain`},
+		{"namespace not DNS-1123 label", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","namespace":"team.apps"}]`
+		}, `eks-pod-identity:workloads[0].namespace: "team.apps" must be a DNS-1123 label`},
+		{"role name too long", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","roleName":"` + strings.Repeat("r", 65) + `"}]`
+		}, "is not a valid IAM role name: 1 to 64 characters, letters, digits and +=,.@_-"},
+		{"role name bad character", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","roleName":"my role"}]`
+		}, `eks-pod-identity:workloads[0].roleName: "my role" is not a valid IAM role name`},
+		{"role path without trailing slash", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","rolePath":"/eks"}]`
+		}, `eks-pod-identity:workloads[0].rolePath: "/eks" is not a valid IAM path: "/" or a path that starts and ends with "/"`},
+		{"policy ARN malformed", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","policyArns":["AmazonS3ReadOnlyAccess"]}]`
+		}, `eks-pod-identity:workloads[0].policyArns[0]: "AmazonS3ReadOnlyAccess" is not an IAM policy ARN: expected arn:<partition>:iam::aws:policy/<name> or arn:<partition>:iam::<12-digit account>:policy/<path><name>`},
+		{"policy ARN with short account", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","policyArns":["arn:aws:iam::1234:policy/x"]}]`
+		}, `"arn:aws:iam::1234:policy/x" is not an IAM policy ARN`},
+		{"policy ARN listed twice", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","policyArns":["arn:aws:iam::aws:policy/A","arn:aws:iam::aws:policy/A"]}]`
+		}, `eks-pod-identity:workloads[0].policyArns[1]: "arn:aws:iam::aws:policy/A" is listed twice`},
+		{"permissions boundary not an ARN", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","permissionsBoundary":"boundary"}]`
+		}, `eks-pod-identity:workloads[0].permissionsBoundary: "boundary" is not an IAM policy ARN`},
+		{"inline policy not JSON", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","inlinePolicies":{"p":"{not json"}}]`
+		}, "eks-pod-identity:workloads[0].inlinePolicies.p: policy document is not a JSON object"},
+		{"inline policy without Version", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","inlinePolicies":{"p":{"Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}}}]`
+		}, `eks-pod-identity:workloads[0].inlinePolicies.p: policy document needs "Version": "2012-10-17"`},
+		{"inline policy without Statement", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","inlinePolicies":{"p":{"Version":"2012-10-17"}}}]`
+		}, `eks-pod-identity:workloads[0].inlinePolicies.p: policy document needs a "Statement"`},
+		{"inline policy bad name", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","inlinePolicies":{"my policy":{"Version":"2012-10-17","Statement":{}}}}]`
+		}, `eks-pod-identity:workloads[0].inlinePolicies.my policy: "my policy" is not a valid inline policy name`},
+		{"duplicate namespace and service account", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a"},{"name":"b","serviceAccount":"a"}]`
+		}, `eks-pod-identity:workloads[1].serviceAccount: "a" in namespace "default" is already workloads[0]: EKS allows one association per cluster, namespace and service account`},
+		{"duplicate workload name", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"api","namespace":"a"},{"serviceAccount":"api","namespace":"b"}]`
+		}, `eks-pod-identity:workloads[1].name: "api" is already the name of workloads[0]: names must be unique (set name on one of them)`},
+		{"unknown trust mode", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","trust":"any"}]`
+		}, `eks-pod-identity:workloads[0].trust: "any" is not a trust mode: use "scoped"`},
+		{"session duration out of range", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","maxSessionDuration":60}]`
+		}, "eks-pod-identity:workloads[0].maxSessionDuration: 60 is out of range: IAM allows 3600 to 43200 seconds"},
+		{"creating a namespace that always exists", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","createNamespace":true}]`
+		}, `eks-pod-identity:workloads[0].createNamespace: is true but namespace "default" always exists`},
+		{"access check with aws prefix", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","accessCheck":"aws s3 ls"}]`
+		}, `eks-pod-identity:workloads[0].accessCheck: "aws s3 ls" starts with "aws": give only the arguments, e.g. "s3 ls"`},
+		{"access check with shell syntax", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","accessCheck":"s3 ls | head"}]`
+		}, `eks-pod-identity:workloads[0].accessCheck: "s3 ls | head" contains shell syntax`},
+		{"test pod name without test pod", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","testPodName":"p"}]`
+		}, "eks-pod-identity:workloads[0].testPodName: is set but testPod is false"},
+		{"auto-named role too long", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"` + strings.Repeat("s", 60) + `"}]`
+		}, "plus Pulumi's random suffix exceeds IAM's 64 characters: set roleName or a shorter name"},
+		{"tag key reserved", func(c map[string]string) { c["eks-pod-identity:tags"] = `{"aws:team":"x"}` },
+			`eks-pod-identity:tags: key "aws:team" uses the reserved prefix "aws:"`},
+		{"tags not a map", func(c map[string]string) { c["eks-pod-identity:tags"] = `["x"]` },
+			`eks-pod-identity:tags: "[\"x\"]" is not a map of tag names to string values`},
+		{"agent version malformed", func(c map[string]string) { c["eks-pod-identity:agentVersion"] = "1.3.4" },
+			`eks-pod-identity:agentVersion: "1.3.4" is not an EKS add-on version: expected the form v1.3.4-eksbuild.1`},
+		{"manageAgent not a boolean", func(c map[string]string) { c["eks-pod-identity:manageAgent"] = "yes" },
+			`eks-pod-identity:manageAgent: "yes" is not a boolean: use true or false`},
+		{"agent settings without agent", func(c map[string]string) {
+			c["eks-pod-identity:manageAgent"] = "false"
+			c["eks-pod-identity:preserveAgent"] = "true"
+		}, "eks-pod-identity:manageAgent: is true, so agent.version and agent.preserve have nothing to apply to"},
+		{"image with whitespace", func(c map[string]string) { c["eks-pod-identity:awsCliImage"] = "amazon/aws-cli latest" },
+			`eks-pod-identity:awsCliImage: "amazon/aws-cli latest" is not an image reference: it contains whitespace`},
+		{"kube context without kubeconfig", func(c map[string]string) { c["eks-pod-identity:kubeContext"] = "dev" },
+			`eks-pod-identity:kubeContext: "dev" is set without eks-pod-identity:kubeconfig`},
+		{"kubeconfig path missing", func(c map[string]string) { c["eks-pod-identity:kubeconfig"] = kubeconfigMissing },
+			`eks-pod-identity:kubeconfig: "` + kubeconfigMissing + `" is neither kubeconfig content nor a readable file`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := baseConfig()
+			tc.mutate(cfg)
+			_, err := Parse(cfg, noEnv)
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Parse accepted it or failed otherwise: %v", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error does not say\n  %s\ngot:\n%v", tc.want, err)
+			}
+			if !strings.HasPrefix(err.Error(), "invalid stack configuration (nothing was created):") {
+				t.Errorf("error does not lead with what happened: %v", err)
+			}
+		})
+	}
+}
+
+// All problems are reported in one round, not one per `pulumi up`.
+func TestParseReportsEveryProblem(t *testing.T) {
+	cfg := baseConfig()
+	cfg["eks-pod-identity:clusterName"] = "bad name"
+	cfg["eks-pod-identity:workloads"] = `[{"serviceAccount":"Bad"},{"serviceAccount":"ok","trust":"x"}]`
+	_, err := Parse(cfg, noEnv)
+	var ce *ConfigError
+	if !errors.As(err, &ce) || len(ce.Problems) != 3 {
+		t.Fatalf("want 3 problems, got %v", err)
+	}
+}
+
+// Pulumi.yaml declares exactly the keys the program reads, with the
+// defaults the program applies when a key is unset (as under mocks).
+func TestPulumiYamlMatchesTheProgram(t *testing.T) {
+	proj, err := workspace.LoadProject(filepath.Join("..", "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(proj.Name) != Project {
+		t.Errorf("project name %q, want %q", proj.Name, Project)
+	}
+	var declared []string
+	for k := range proj.Config {
+		declared = append(declared, k)
+	}
+	slices.Sort(declared)
+	keys := slices.Clone(Keys)
+	slices.Sort(keys)
+	if !slices.Equal(declared, keys) {
+		t.Errorf("Pulumi.yaml declares %v, the program reads %v", declared, keys)
+	}
+	withDefaults := baseConfig()
+	for k, decl := range proj.Config {
+		if decl.Description == "" {
+			t.Errorf("%s has no description", k)
+		}
+		switch d := decl.Default.(type) {
+		case string:
+			withDefaults[key(k)] = d
+		case bool:
+			withDefaults[key(k)] = map[bool]string{true: "true", false: "false"}[d]
+		case map[string]any:
+			withDefaults[key(k)] = "{}"
+		}
+	}
+	fromYaml, err := Parse(withDefaults, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromCode, err := Parse(baseConfig(), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fromYaml.Component.Tags) == 0 {
+		fromYaml.Component.Tags = nil
+	}
+	if !reflect.DeepEqual(fromYaml, fromCode) {
+		t.Errorf("Pulumi.yaml's defaults differ from the program's:\nyaml: %+v\ncode: %+v", fromYaml, fromCode)
+	}
+}
+
+func TestKubeconfigPathIsExpanded(t *testing.T) {
+	home := t.TempDir()
+	if err := os.WriteFile(filepath.Join(home, "kc"), []byte("apiVersion: v1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := baseConfig()
+	cfg["eks-pod-identity:kubeconfig"] = "~/kc"
+	s, err := Parse(cfg, func(k string) string { return map[string]string{"HOME": home}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Kubeconfig != filepath.Join(home, "kc") {
+		t.Errorf("kubeconfig = %q, want it under HOME", s.Kubeconfig)
+	}
+}
