@@ -73,7 +73,9 @@ func TestParseRefusals(t *testing.T) {
 			"eks-pod-identity:workloads[0]: is a string, expected an object with serviceAccount and optional settings"},
 		{"unknown workload key", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAcount":"a"}]` },
 			`eks-pod-identity:workloads[0]: unknown key "serviceAcount" (allowed: accessCheck, createNamespace, externalServiceAccount, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, roleDescription, roleName, rolePath, serviceAccount, tags, testPod, testPodName, trust, verify)`},
-		{"wrong type in workload", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","testPod":"yes"}]` },
+		{"wrong type in workload", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","testPod":"yes"}]`
+		},
 			"eks-pod-identity:workloads[0].testPod: is a string, expected a boolean"},
 		{"service account missing", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"namespace":"apps"}]` },
 			"eks-pod-identity:workloads[0].serviceAccount: is required"},

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -60,6 +59,17 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		reg.Dependencies = rpc.GetDependencies()
 		reg.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 	}
+	id, outs := answer(args)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	reg.URN = r.urnFor(reg)
+	r.regs = append(r.regs, reg)
+	return id, outs, nil
+}
+
+// answer is what AWS and Kubernetes would return for a new resource: its
+// physical ID and its outputs (the inputs plus computed ARNs, IDs and names).
+func answer(args pulumi.MockResourceArgs) (string, resource.PropertyMap) {
 	outs := args.Inputs.Copy()
 	id := args.Name + "-id"
 	switch args.TypeToken {
@@ -87,11 +97,7 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		}
 		id = args.Inputs["clusterName"].StringValue() + ":" + args.Inputs["addonName"].StringValue()
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	reg.URN = r.urnFor(reg)
-	r.regs = append(r.regs, reg)
-	return id, outs, nil
+	return id, outs
 }
 
 func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
@@ -193,7 +199,7 @@ func clusterResult(name, version string, autoMode bool) resource.PropertyMap {
 // stackConfig is the configuration Pulumi hands the program for a stack
 // file at the project root: the stack's values over the project's defaults,
 // loaded with Pulumi's own loaders so the files are tested as they are.
-func stackConfig(t *testing.T, stack string) map[string]string {
+func stackConfig(t testing.TB, stack string) map[string]string {
 	t.Helper()
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -224,7 +230,7 @@ func stackConfig(t *testing.T, stack string) map[string]string {
 	return out
 }
 
-func configString(t *testing.T, v any) string {
+func configString(t testing.TB, v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
@@ -237,7 +243,14 @@ func configString(t *testing.T, v any) string {
 
 // run runs the real program under mocks with the given configuration and
 // returns what it registered and exported.
-func run(t *testing.T, cfg map[string]string, rec *recorder) (map[string]any, error) {
+func run(t testing.TB, cfg map[string]string, rec *recorder) (map[string]any, error) {
+	t.Helper()
+	return runWith(t, cfg, rec.stack, rec)
+}
+
+// runWith is run with any mock monitor, such as the benchmarks' timed and
+// non-recording ones.
+func runWith(t testing.TB, cfg map[string]string, stack string, mocks pulumi.MockResourceMonitor) (map[string]any, error) {
 	t.Helper()
 	b, err := json.Marshal(cfg)
 	if err != nil {
@@ -260,15 +273,6 @@ func run(t *testing.T, cfg map[string]string, rec *recorder) (map[string]any, er
 			exports[k] = res.Value
 		}
 		return nil
-	}, pulumi.WithMocks(program.Project, rec.stack, rec))
+	}, pulumi.WithMocks(program.Project, stack, mocks))
 	return exports, err
-}
-
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
