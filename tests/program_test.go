@@ -438,3 +438,42 @@ func assertJSONEqual(t *testing.T, what, got, want string) {
 		t.Errorf("%s\n got: %s\nwant: %s", what, got, want)
 	}
 }
+
+// The verification Job re-runs when the identity changes and only then: its
+// name follows the role and the association.
+func TestVerifyJobIdentityFollowsRoleAndAssociation(t *testing.T) {
+	jobName := func(edit func(w map[string]any)) string {
+		t.Helper()
+		cfg := stackConfig(t, "dev")
+		var ws []map[string]any
+		if err := json.Unmarshal([]byte(cfg["eks-pod-identity:workloads"]), &ws); err != nil {
+			t.Fatal(err)
+		}
+		if edit != nil {
+			edit(ws[0])
+		}
+		b, err := json.Marshal(ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg["eks-pod-identity:workloads"] = string(b)
+		rec := newRecorder("dev", clusterResult("my-eks-cluster", "1.31", false))
+		if _, err := run(t, cfg, rec); err != nil {
+			t.Fatal(err)
+		}
+		return rec.get(t, tJob, "pod-identity-pod-id-sa-verify").Inputs["metadata"].ObjectValue()["name"].StringValue()
+	}
+	base := jobName(nil)
+	if again := jobName(nil); again != base {
+		t.Errorf("an unchanged stack renamed the job from %q to %q: verification would re-run on every up", base, again)
+	}
+	for what, edit := range map[string]func(map[string]any){
+		"role":         func(w map[string]any) { w["roleName"] = "OtherRole" },
+		"association":  func(w map[string]any) { w["namespace"] = "apps" },
+		"access check": func(w map[string]any) { w["accessCheck"] = "s3 ls s3://bucket" },
+	} {
+		if got := jobName(edit); got == base {
+			t.Errorf("changing the %s kept the job name %q: verification would not re-run", what, got)
+		}
+	}
+}
