@@ -25,7 +25,14 @@
 //	AWS_ENDPOINT_URL       moto base URL, e.g. http://127.0.0.1:5000 (required)
 //	AWS_ACCESS_KEY_ID      defaults to "testing"
 //	AWS_SECRET_ACCESS_KEY  defaults to "testing"
+//	AWS_SESSION_TOKEN      optional
 //	AWS_REGION             used when the provider config sets no region
+//	PULUMI_AWS_STANDIN_LOG non-empty: log every AWS request/response/retry to stderr
+//
+// Provider config: region (required, as aws:region); accessKey, secretKey,
+// token and skipCredentialsValidation are honoured; everything else is
+// accepted and ignored. Configure calls sts:GetCallerIdentity, which also
+// proves the moto endpoint answers.
 //
 // Build: go build -o <dir>/pulumi-resource-aws ./awsstandin (in tests/engine).
 package main

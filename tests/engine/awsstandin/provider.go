@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil/rpcerror"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
@@ -246,6 +247,12 @@ func (p *standin) Configure(ctx context.Context, req *pulumirpc.ConfigureRequest
 		Region:       region,
 		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(accessKey, secretKey, token)),
 		BaseEndpoint: aws.String(endpoint),
+	}
+	if os.Getenv("PULUMI_AWS_STANDIN_LOG") != "" {
+		// Debugging aid: log every AWS request, response and retry to stderr
+		// (the engine keeps plugin stderr in its verbose logs).
+		cfg.Logger = logging.NewStandardLogger(os.Stderr)
+		cfg.ClientLogMode = aws.LogRequest | aws.LogResponse | aws.LogRetries
 	}
 	c := &clients{
 		region: region,

@@ -24,6 +24,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -676,6 +679,110 @@ func TestSecretsSurvive(t *testing.T) {
 	}
 	if _, read, _ := h.read(id, outs, ins); !read["policy"].IsSecret() {
 		t.Fatalf("Read output not secret: %v", read)
+	}
+	h.delete(id, outs)
+}
+
+// motoEKS is a plain EKS client on moto, to check the extension's API
+// semantics the provider does not exercise itself.
+func motoEKS() *eks.Client {
+	return eks.NewFromConfig(aws.Config{
+		Region:       testRegion,
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint: aws.String(motoURL),
+	})
+}
+
+func postJSON(t *testing.T, path string, body any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(motoURL+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST %s: HTTP %d", path, resp.StatusCode)
+	}
+}
+
+func TestMotoExtensionSemantics(t *testing.T) {
+	c := client(t)
+	role := res(t, c, roleToken, "ext")
+	rID, rOuts := role.mustCreate(role.mustCheck(resource.PropertyMap{}, props("name", "ext-role", "assumeRolePolicy", trustPolicy)))
+	defer role.delete(rID, rOuts)
+	arn := str(rOuts, "arn")
+
+	ctx := context.Background()
+	e := motoEKS()
+	var ids []string
+	for _, p := range [][2]string{{"ns1", "sa1"}, {"ns1", "sa2"}, {"ns2", "sa1"}} {
+		out, err := e.CreatePodIdentityAssociation(ctx, &eks.CreatePodIdentityAssociationInput{
+			ClusterName: aws.String(testCluster), Namespace: aws.String(p[0]), ServiceAccount: aws.String(p[1]),
+			RoleArn: aws.String(arn), ClientRequestToken: aws.String("tok-" + p[0] + p[1]),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, aws.ToString(out.Association.AssociationId))
+	}
+	defer func() {
+		for _, id := range ids {
+			_, _ = e.DeletePodIdentityAssociation(ctx, &eks.DeletePodIdentityAssociationInput{
+				ClusterName: aws.String(testCluster), AssociationId: aws.String(id)})
+		}
+	}()
+	// A retry with the same token gets the original association, not a conflict.
+	again, err := e.CreatePodIdentityAssociation(ctx, &eks.CreatePodIdentityAssociationInput{
+		ClusterName: aws.String(testCluster), Namespace: aws.String("ns1"), ServiceAccount: aws.String("sa1"),
+		RoleArn: aws.String(arn), ClientRequestToken: aws.String("tok-ns1sa1"),
+	})
+	if err != nil || aws.ToString(again.Association.AssociationId) != ids[0] {
+		t.Fatalf("idempotent retry: %v %v", again, err)
+	}
+	count := func(ns, sa string) int {
+		in := &eks.ListPodIdentityAssociationsInput{ClusterName: aws.String(testCluster)}
+		if ns != "" {
+			in.Namespace = aws.String(ns)
+		}
+		if sa != "" {
+			in.ServiceAccount = aws.String(sa)
+		}
+		n := 0
+		pages := eks.NewListPodIdentityAssociationsPaginator(e, in, func(o *eks.ListPodIdentityAssociationsPaginatorOptions) { o.Limit = 1 })
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(page.Associations)
+		}
+		return n
+	}
+	if a, b, c3, d := count("", ""), count("ns1", ""), count("", "sa1"), count("ns1", "sa1"); a != 3 || b != 2 || c3 != 2 || d != 1 {
+		t.Fatalf("list filters: all=%d ns1=%d sa1=%d ns1/sa1=%d", a, b, c3, d)
+	}
+	_, err = e.ListPodIdentityAssociations(ctx, &eks.ListPodIdentityAssociationsInput{ClusterName: aws.String("nope")})
+	wantErr(t, err, "ResourceNotFoundException")
+	_, err = e.DescribePodIdentityAssociation(ctx, &eks.DescribePodIdentityAssociationInput{
+		ClusterName: aws.String(testCluster), AssociationId: aws.String("a-00000000000000000")})
+	wantErr(t, err, "ResourceNotFoundException")
+}
+
+func TestRolePropagationRetry(t *testing.T) {
+	c := client(t)
+	postJSON(t, "/moto-ext/config", map[string]float64{"rolePropagationSeconds": 1.5})
+	defer postJSON(t, "/moto-ext/config", map[string]float64{"rolePropagationSeconds": 0})
+
+	role := res(t, c, roleToken, "young")
+	rID, rOuts := role.mustCreate(role.mustCheck(resource.PropertyMap{}, props("name", "young-role", "assumeRolePolicy", trustPolicy)))
+	defer role.delete(rID, rOuts)
+	h := res(t, c, associationToken, "young")
+	start := time.Now()
+	id, outs := h.mustCreate(h.mustCheck(resource.PropertyMap{}, props("clusterName", testCluster,
+		"namespace", "late", "serviceAccount", "sa", "roleArn", str(rOuts, "arn"))))
+	if waited := time.Since(start); waited < time.Second {
+		t.Fatalf("association created after %v; the stand-in should have retried until the role was visible", waited)
 	}
 	h.delete(id, outs)
 }

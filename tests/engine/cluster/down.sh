@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stops the cluster that up.sh started from STATE_DIR, by the PIDs it recorded
-# (never by name): kwok, scheduler, controller-manager, apiserver, then etcd.
-# SIGTERM, then SIGKILL after ENGINE_STOP_GRACE seconds (default 10).
+# (never by name): SIGTERM to all, SIGKILL after ENGINE_STOP_GRACE seconds
+# (default 10) to any still running.
 #
 #   tests/engine/cluster/down.sh [STATE_DIR]   (default: $ENGINE_STATE)
 #
@@ -16,32 +16,33 @@ GRACE="${ENGINE_STOP_GRACE:-10}"
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-# comm of a pid must match what we started, so a reused PID is never killed.
-stop() {
-  local name=$1 exe=$2 f="$STATE/pids/$1.pid" pid i
-  [[ -f "$f" ]] || return 0
+# The comm of a recorded pid must match what up.sh started, so a reused PID
+# is never signalled. All get SIGTERM at once (a throwaway cluster needs no
+# ordered shutdown), then SIGKILL for any left after the grace period.
+declare -A PIDS=()
+for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+  f="$STATE/pids/$name.pid"
+  [[ -f "$f" ]] || continue
   pid=$(cat "$f")
   if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null \
-     && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "${exe:0:15}" ]]; then
-    kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < GRACE * 10; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "$name (pid $pid) ignored SIGTERM; SIGKILL"
-      kill -KILL "$pid" 2>/dev/null
-    fi
-    log "$name stopped (pid $pid)"
+     && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "${name:0:15}" ]]; then
+    kill -TERM "$pid" 2>/dev/null && PIDS[$name]=$pid
   fi
-  rm -f "$f"
-}
-
-stop kwok kwok
-stop kube-scheduler kube-scheduler
-stop kube-controller-manager kube-controller-manager
-stop kube-apiserver kube-apiserver
-stop etcd etcd
+done
+for ((i = 0; i < GRACE * 10; i++)); do
+  left=0
+  for name in "${!PIDS[@]}"; do kill -0 "${PIDS[$name]}" 2>/dev/null && left=1; done
+  (( left )) || break
+  sleep 0.1
+done
+for name in "${!PIDS[@]}"; do
+  if kill -0 "${PIDS[$name]}" 2>/dev/null; then
+    log "$name (pid ${PIDS[$name]}) ignored SIGTERM; SIGKILL"
+    kill -KILL "${PIDS[$name]}" 2>/dev/null
+  fi
+  log "$name stopped (pid ${PIDS[$name]})"
+done
+rm -f "$STATE"/pids/*.pid
 
 if [[ "${ENGINE_KEEP_STATE:-0}" != 1 ]]; then
   rm -rf "$STATE/etcd" "$STATE/pki"

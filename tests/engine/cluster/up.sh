@@ -59,10 +59,12 @@ mkdir -p "$STATE/pids" "$STATE/logs" "$STATE/pki" "$STATE/stages"
 T0=$(date +%s)
 
 # If anything below fails, stop what was started so no process is left behind.
-trap 'rc=$?; if [[ $rc -ne 0 ]]; then log "start failed; stopping what was started"; "$HERE/down.sh" "$STATE" || true; fi' EXIT
+trap 'rc=$?; if [[ $rc -ne 0 ]]; then log "start failed; stopping what was started"; bash "$HERE/down.sh" "$STATE" || true; fi' EXIT
 
 # ---- ports -----------------------------------------------------------------
 declare -A TAKEN=()
+# free_port VAR: sets VAR to a loopback port nothing listens on (not in a
+# subshell, so TAKEN keeps the ports already handed out).
 free_port() {
   local p i
   for i in $(seq 1 200); do
@@ -70,13 +72,12 @@ free_port() {
     [[ -n "${TAKEN[$p]:-}" ]] && continue
     # Nothing answers on it (connect fails) => free enough for a test cluster.
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      TAKEN[$p]=1; echo "$p"; return 0
+      TAKEN[$p]=1; printf -v "$1" '%s' "$p"; return 0
     fi
   done
   die "no free port found"
 }
-ETCD_PORT=$(free_port); ETCD_PEER_PORT=$(free_port)
-API_PORT=$(free_port); SCHED_PORT=$(free_port)
+free_port ETCD_PORT; free_port ETCD_PEER_PORT; free_port API_PORT; free_port SCHED_PORT
 ENDPOINT="https://127.0.0.1:$API_PORT"
 
 # ---- PKI ---------------------------------------------------------------------
@@ -206,11 +207,11 @@ start kube-apiserver kube-apiserver \
   --v=1
 wait_for "kube-apiserver ready" kube-apiserver kc get --raw=/readyz
 
-# Controllers and scheduler use the admin kubeconfig (system:masters).
+# Controllers and scheduler use the admin kubeconfig (system:masters). No
+# delegated authn/authz for their own endpoints: the controller-manager does
+# not serve, the scheduler serves only /healthz (always allowed) to us.
 start kube-controller-manager kube-controller-manager \
   --kubeconfig="$KC" \
-  --authentication-kubeconfig="$KC" \
-  --authorization-kubeconfig="$KC" \
   --bind-address=127.0.0.1 \
   --secure-port=0 \
   --leader-elect=false \
@@ -225,8 +226,6 @@ start kube-controller-manager kube-controller-manager \
 
 start kube-scheduler kube-scheduler \
   --kubeconfig="$KC" \
-  --authentication-kubeconfig="$KC" \
-  --authorization-kubeconfig="$KC" \
   --bind-address=127.0.0.1 \
   --secure-port="$SCHED_PORT" \
   --cert-dir="$PKI/scheduler-certs" \
@@ -290,7 +289,8 @@ wait_for "default ServiceAccount" kube-controller-manager kc -n default get serv
 wait_for "kube-root-ca.crt published" kube-controller-manager kc -n default get configmap kube-root-ca.crt
 # The scheduler's /healthz is open to anonymous requests (always-allow path).
 scheduler_healthy() { kubectl --kubeconfig=/dev/null --request-timeout=5s \
-  --server="https://127.0.0.1:$SCHED_PORT" --insecure-skip-tls-verify=true get --raw=/healthz; }
+  --server="https://127.0.0.1:$SCHED_PORT" --insecure-skip-tls-verify=true --token=probe \
+  get --raw=/healthz </dev/null; }
 wait_for "kube-scheduler serving" kube-scheduler scheduler_healthy
 
 cat >"$STATE/cluster.env" <<EOF

@@ -30,14 +30,19 @@ small middleware that serves those REST routes, with AWS semantics:
   answers ResourceNotFoundException (404); an association's roleArn must name
   a role that exists in moto's IAM backend, else InvalidParameterException
   "Role provided in the request does not exist". Setting
-  MOTO_EXT_ROLE_PROPAGATION_SECONDS=<n> also refuses roles younger than n
-  seconds that way, imitating IAM eventual consistency.
+  MOTO_EXT_ROLE_PROPAGATION_SECONDS=<n> (or POST /moto-ext/config
+  {"rolePropagationSeconds": n} at run time) also refuses roles younger
+  than n seconds that way, imitating IAM eventual consistency.
+
+  As on AWS, a create/update repeated with the same clientRequestToken (an
+  SDK retry) is answered with the original result instead of a conflict.
 
   EKS requests are recognised by their SigV4 credential scope (service "eks"),
   exactly as moto itself dispatches them; anything else goes to moto.
 
 Helper routes for the test tier (unsigned, plain JSON):
     GET  /moto-ext/health    -> {"ok": true}
+    GET|POST /moto-ext/config -> runtime settings, e.g. {"rolePropagationSeconds": 0}
     POST /moto-ext/clusters  -> create or patch an EKS cluster record:
          {"name", "endpoint", "certificateAuthorityData" (base64 PEM),
           "version" ("1.33"), "region" (us-east-1), "accountId"
@@ -95,6 +100,11 @@ ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
 RESOLVE_CONFLICTS = ("NONE", "OVERWRITE", "PRESERVE")
 
 _lock = threading.RLock()
+
+# Runtime settings, changeable through POST /moto-ext/config.
+_settings: dict[str, Any] = {
+    "rolePropagationSeconds": float(os.environ.get("MOTO_EXT_ROLE_PROPAGATION_SECONDS", "0") or 0),
+}
 
 
 class EksError(Exception):
@@ -174,7 +184,7 @@ def _cluster(account: str, region: str, name: str) -> Any:
     return cluster
 
 
-def _check_role_exists(account: str, role_arn: str) -> None:
+def _check_role_exists(role_arn: str) -> None:
     if not role_arn or not ROLE_ARN_RE.match(role_arn):
         raise InvalidParameter(f"Invalid Role Arn: '{role_arn}'")
     from moto.iam.models import iam_backends
@@ -185,7 +195,7 @@ def _check_role_exists(account: str, role_arn: str) -> None:
         role = iam_backends[role_account][partition].get_role_by_arn(role_arn)
     except Exception:  # noqa: BLE001 - moto raises its own NotFound type
         raise InvalidParameter("Role provided in the request does not exist")
-    delay = float(os.environ.get("MOTO_EXT_ROLE_PROPAGATION_SECONDS", "0") or 0)
+    delay = float(_settings["rolePropagationSeconds"])
     if delay > 0:
         created = getattr(role, "create_date", None)
         if created is not None:
@@ -262,12 +272,17 @@ def create_addon(ctx: dict[str, Any], cluster_name: str, body: dict[str, Any]) -
         raise InvalidParameter(f"Invalid resolveConflicts value: {resolve}")
     sa_role = body.get("serviceAccountRoleArn")
     if sa_role:
-        _check_role_exists(ctx["account"], sa_role)
+        _check_role_exists(sa_role)
     if body.get("podIdentityAssociations"):
         raise InvalidParameter(
             "podIdentityAssociations on add-ons are not implemented by this moto extension"
         )
-    if name in cluster.ext_addons:
+    token = body.get("clientRequestToken")
+    existing = cluster.ext_addons.get(name)
+    if existing is not None and token and existing.get("_token") == token:
+        # A retried request (same clientRequestToken) gets the original answer.
+        return _json(200, {"addon": _addon_view(existing)})
+    if existing is not None:
         raise InUse(
             f"Addon already exists with name: {name} and cluster name: {cluster_name}",
             clusterName=cluster_name,
@@ -286,6 +301,7 @@ def create_addon(ctx: dict[str, Any], cluster_name: str, body: dict[str, Any]) -
         "podIdentityAssociations": [],
         "serviceAccountRoleArn": sa_role,
         "configurationValues": body.get("configurationValues"),
+        "_token": token,
     }
     cluster.ext_addons[name] = addon
     return _json(200, {"addon": _addon_view(addon)})
@@ -318,6 +334,10 @@ def list_addons(ctx: dict[str, Any], cluster_name: str, query: dict[str, Any]) -
 
 def update_addon(ctx: dict[str, Any], cluster_name: str, name: str, body: dict[str, Any]) -> Response:
     cluster, addon = _get_addon(ctx, cluster_name, name)
+    token = body.get("clientRequestToken")
+    for done in cluster.ext_updates.values():
+        if token and done.get("_token") == token and done["_addon"] == name:
+            return _json(200, {"update": {k: v for k, v in done.items() if not k.startswith("_")}})
     params = []
     version = body.get("addonVersion")
     if version:
@@ -333,7 +353,7 @@ def update_addon(ctx: dict[str, Any], cluster_name: str, name: str, body: dict[s
     if "serviceAccountRoleArn" in body:
         sa_role = body.get("serviceAccountRoleArn") or None
         if sa_role:
-            _check_role_exists(ctx["account"], sa_role)
+            _check_role_exists(sa_role)
         addon["serviceAccountRoleArn"] = sa_role
         params.append({"type": "ServiceAccountRoleArn", "value": sa_role or ""})
     if "configurationValues" in body:
@@ -355,7 +375,7 @@ def update_addon(ctx: dict[str, Any], cluster_name: str, name: str, body: dict[s
         "createdAt": now,
         "errors": [],
     }
-    cluster.ext_updates[update["id"]] = dict(update, _addon=name)
+    cluster.ext_updates[update["id"]] = dict(update, _addon=name, _token=token)
     # The response shows the update in flight; DescribeUpdate reports it done.
     return _json(200, {"update": dict(update, status="InProgress")})
 
@@ -419,16 +439,20 @@ def create_association(ctx: dict[str, Any], cluster_name: str, body: dict[str, A
         if not body.get(key):
             raise InvalidParameter(f"{key} is required", clusterName=cluster_name)
     namespace, sa, role_arn = body["namespace"], body["serviceAccount"], body["roleArn"]
+    token = body.get("clientRequestToken")
     for existing in cluster.ext_associations.values():
         if existing["namespace"] == namespace and existing["serviceAccount"] == sa:
+            if token and existing.get("_token") == token:
+                # A retried request (same clientRequestToken) gets the original answer.
+                return _json(200, {"association": _assoc_view(existing)})
             raise InUse(
                 f"Association already exists: {existing['associationId']}",
                 clusterName=cluster_name,
             )
-    _check_role_exists(ctx["account"], role_arn)
+    _check_role_exists(role_arn)
     target = body.get("targetRoleArn")
     if target:
-        _check_role_exists(ctx["account"], target)
+        _check_role_exists(target)
     assoc_id = _new_association_id()
     while assoc_id in cluster.ext_associations:
         assoc_id = _new_association_id()
@@ -446,6 +470,7 @@ def create_association(ctx: dict[str, Any], cluster_name: str, body: dict[str, A
         "disableSessionTags": bool(body.get("disableSessionTags", False)),
         "targetRoleArn": target,
         "externalId": str(uuid.uuid4()) if target else None,
+        "_token": token,
     }
     cluster.ext_associations[assoc_id] = assoc
     return _json(200, {"association": _assoc_view(assoc)})
@@ -470,14 +495,14 @@ def describe_association(ctx: dict[str, Any], cluster_name: str, assoc_id: str) 
 def update_association(ctx: dict[str, Any], cluster_name: str, assoc_id: str, body: dict[str, Any]) -> Response:
     _, assoc = _get_association(ctx, cluster_name, assoc_id)
     if body.get("roleArn"):
-        _check_role_exists(ctx["account"], body["roleArn"])
+        _check_role_exists(body["roleArn"])
         assoc["roleArn"] = body["roleArn"]
     if "disableSessionTags" in body and body["disableSessionTags"] is not None:
         assoc["disableSessionTags"] = bool(body["disableSessionTags"])
     if "targetRoleArn" in body:
         target = body.get("targetRoleArn") or None
         if target:
-            _check_role_exists(ctx["account"], target)
+            _check_role_exists(target)
         assoc["targetRoleArn"] = target
         assoc["externalId"] = (assoc.get("externalId") or str(uuid.uuid4())) if target else None
     assoc["modifiedAt"] = _now()
@@ -692,6 +717,14 @@ class EksExtension:
                 with _lock:
                     if path == "/moto-ext/health":
                         response = _json(200, {"ok": True})
+                    elif path == "/moto-ext/config":
+                        if request.method == "POST":
+                            update = json.loads(request.get_data(as_text=True) or "{}")
+                            for key, value in update.items():
+                                if key not in _settings:
+                                    raise InvalidParameter(f"unknown setting {key!r}; known: {sorted(_settings)}")
+                                _settings[key] = float(value)
+                        response = _json(200, dict(_settings))
                     elif path == "/moto-ext/clusters" and request.method == "POST":
                         response = register_cluster(json.loads(request.get_data(as_text=True) or "{}"))
                     else:
