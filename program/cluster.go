@@ -76,8 +76,13 @@ func arnPartition(arn string) string {
 // write: the cluster's endpoint and CA, authenticated by an exec of
 // `aws eks get-token`, the same credentials the walkthrough's kubectl uses.
 // It holds no secret; the token is fetched at each use.
-func ClusterKubeconfig(c *eks.LookupClusterResult, region, profile string) (string, error) {
-	args := []string{"--region", region, "eks", "get-token", "--cluster-name", c.Name, "--output", "json"}
+func ClusterKubeconfig(c *eks.LookupClusterResult, s Settings) (string, error) {
+	args := []string{"--region", s.Region, "eks", "get-token", "--cluster-name", c.Name, "--output", "json"}
+	if s.AssumeRole != nil {
+		// The token must come from the identity the AWS provider uses.
+		args = append(args, "--role-arn", s.AssumeRole.RoleArn)
+	}
+	profile := s.Profile
 	exec := map[string]any{
 		"apiVersion": "client.authentication.k8s.io/v1beta1",
 		"command":    "aws",

@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 )
 
 // Project is the Pulumi project name, and so the namespace of its config keys.
@@ -31,12 +34,34 @@ const (
 	KeyWorkloads     = "workloads"
 )
 
-// Keys of the AWS provider's own namespace that the program reads, because an
-// explicit provider does not inherit them from the stack configuration.
+// Keys of the AWS provider's own namespace that the program passes to its
+// explicit AWS provider, which unlike the default one reads no stack config.
 const (
-	KeyAwsRegion  = "aws:region"
-	KeyAwsProfile = "aws:profile"
+	KeyAwsRegion              = "aws:region"
+	KeyAwsProfile             = "aws:profile"
+	KeyAwsAllowedAccountIds   = "aws:allowedAccountIds"
+	KeyAwsForbiddenAccountIds = "aws:forbiddenAccountIds"
+	KeyAwsAssumeRole          = "aws:assumeRole"
+	KeyAwsDefaultTags         = "aws:defaultTags"
 )
+
+// AwsKeys are the aws: keys the program passes on.
+var AwsKeys = []string{KeyAwsRegion, KeyAwsProfile, KeyAwsAllowedAccountIds, KeyAwsForbiddenAccountIds, KeyAwsAssumeRole, KeyAwsDefaultTags}
+
+// unsupportedAwsKeys are the AWS provider's other settings. Set in the stack
+// they would silently do nothing, so the program refuses them.
+var unsupportedAwsKeys = func() []string {
+	var keys []string
+	t := reflect.TypeFor[aws.ProviderArgs]()
+	for i := range t.NumField() {
+		name := t.Field(i).Name
+		k := "aws:" + strings.ToLower(name[:1]) + name[1:]
+		if !slices.Contains(AwsKeys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}()
 
 // Keys lists the project's keys in the order the README documents them.
 var Keys = []string{KeyClusterName, KeyManageAgent, KeyAgentVersion, KeyPreserveAgent,
@@ -48,6 +73,14 @@ type Settings struct {
 	Region      string
 	// Profile is the AWS shared-config profile; empty means the default chain.
 	Profile string
+	// AllowedAccountIds and ForbiddenAccountIds guard against deploying to
+	// the wrong account, as the AWS provider's own settings do.
+	AllowedAccountIds   []string
+	ForbiddenAccountIds []string
+	// AssumeRole is the role the provider (and the kubeconfig's token) uses.
+	AssumeRole *AssumeRole
+	// DefaultTags go on every AWS resource, as aws:defaultTags does.
+	DefaultTags map[string]string
 	// Kubeconfig is a kubeconfig path or its content; empty means the program
 	// builds one from the cluster, authenticating with `aws eks get-token`.
 	Kubeconfig  string
@@ -55,6 +88,14 @@ type Settings struct {
 	// Component holds everything but the cluster inputs and providers, which
 	// come from the cluster lookup and the providers the program creates.
 	Component podidentity.Args
+}
+
+// AssumeRole is aws:assumeRole, the subset the program passes on.
+type AssumeRole struct {
+	RoleArn     string `json:"roleArn"`
+	SessionName string `json:"sessionName"`
+	ExternalID  string `json:"externalId"`
+	Duration    string `json:"duration"`
 }
 
 // ConfigError lists every problem found in the stack configuration, each
@@ -78,6 +119,7 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 		KubeContext: p.str(KeyKubeContext, ""),
 	}
 	s.Region = firstNonEmpty(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
+	p.awsSettings(&s)
 	s.Component = podidentity.Args{
 		Agent: podidentity.Agent{
 			Skip:     !p.boolean(KeyManageAgent, true),
@@ -106,14 +148,7 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 		}
 	}
 	// The component's own rules, reported under the config keys they came from.
-	var ps podidentity.Problems
-	if err := s.Component.ValidateSettings(ComponentName); errors.As(err, &ps) {
-		for _, pr := range ps {
-			p.problems = append(p.problems, key(configKeyFor(pr.Field))+": "+pr.Msg)
-		}
-	} else if err != nil {
-		return Settings{}, fmt.Errorf("validate settings: %w", err)
-	}
+	p.problems = append(p.problems, componentProblems(s.Component)...)
 	if len(p.problems) > 0 {
 		return Settings{}, &ConfigError{Problems: p.problems}
 	}
@@ -121,12 +156,30 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 	return s, nil
 }
 
+// componentProblems runs the component's validation on the settings and
+// names each problem by the config key that set it.
+func componentProblems(args podidentity.Args) []string {
+	err := args.ValidateSettings(ComponentName)
+	var ps podidentity.Problems
+	if !errors.As(err, &ps) {
+		if err != nil {
+			return []string{err.Error()}
+		}
+		return nil
+	}
+	out := make([]string, len(ps))
+	for i, pr := range ps {
+		out[i] = key(configKeyFor(pr.Field)) + ": " + pr.Msg
+	}
+	return out
+}
+
 // componentFieldKeys maps the component's field paths that differ from the
 // config keys setting them; workload fields are the same in both.
 var componentFieldKeys = map[string]string{
-	"agent.version": KeyAgentVersion,
-	"agent.skip":    KeyManageAgent,
-	"image":         KeyAwsCliImage,
+	"agent.version":  KeyAgentVersion,
+	"agent.preserve": KeyPreserveAgent,
+	"image":          KeyAwsCliImage,
 }
 
 func configKeyFor(field string) string {
@@ -167,6 +220,37 @@ func (p *parser) boolean(k string, def bool) bool {
 	return b
 }
 
+func (p *parser) awsSettings(s *Settings) {
+	decode := func(k string, into any, want string) {
+		v, ok := p.raw[k]
+		if !ok {
+			return
+		}
+		dec := json.NewDecoder(strings.NewReader(v))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(into); err != nil {
+			p.problems = append(p.problems, fmt.Sprintf("%s: %q is not %s: %v", k, v, want, err))
+		}
+	}
+	decode(KeyAwsAllowedAccountIds, &s.AllowedAccountIds, "a list of account IDs")
+	decode(KeyAwsForbiddenAccountIds, &s.ForbiddenAccountIds, "a list of account IDs")
+	decode(KeyAwsAssumeRole, &s.AssumeRole, "an object with roleArn and optional sessionName, externalId, duration")
+	var defaultTags struct {
+		Tags map[string]string `json:"tags"`
+	}
+	decode(KeyAwsDefaultTags, &defaultTags, `an object {"tags": {...}}`)
+	s.DefaultTags = defaultTags.Tags
+	if s.AssumeRole != nil && s.AssumeRole.RoleArn == "" {
+		p.problems = append(p.problems, KeyAwsAssumeRole+": has no roleArn")
+	}
+	for _, k := range unsupportedAwsKeys {
+		if _, ok := p.raw[k]; ok {
+			p.problems = append(p.problems, fmt.Sprintf("%s: is set, but the program passes only %s to its explicit AWS provider; set this through the AWS SDK's environment variables or shared config instead",
+				k, strings.Join(AwsKeys, ", ")))
+		}
+	}
+}
+
 func (p *parser) tags() map[string]string {
 	v, ok := p.raw[key(KeyTags)]
 	if !ok {
@@ -196,6 +280,13 @@ func (p *parser) workloads() []podidentity.Workload {
 	workloads := make([]podidentity.Workload, 0, len(items))
 	for i, item := range items {
 		at := fmt.Sprintf("%s[%d]", KeyWorkloads, i)
+		// encoding/json matches keys case-insensitively; "RoleName" would slip
+		// through DisallowUnknownFields, so check the exact spelling first.
+		if k := misspelledKey(item); k != "" {
+			p.problems = append(p.problems, key(at)+fmt.Sprintf(": unknown key %q (allowed: %s)", k, strings.Join(workloadKeys(), ", ")))
+			workloads = append(workloads, podidentity.Workload{})
+			continue
+		}
 		dec := json.NewDecoder(bytes.NewReader(item))
 		dec.DisallowUnknownFields()
 		var w podidentity.Workload
@@ -205,6 +296,22 @@ func (p *parser) workloads() []podidentity.Workload {
 		workloads = append(workloads, w)
 	}
 	return workloads
+}
+
+// misspelledKey returns the first key of a workload object that is not one of
+// the exact field names, or "" (also when item is no object: Decode says so).
+func misspelledKey(item json.RawMessage) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(item, &fields) != nil {
+		return ""
+	}
+	allowed := workloadKeys()
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		if !slices.Contains(allowed, k) {
+			return k
+		}
+	}
+	return ""
 }
 
 func describeDecodeError(err error) string {

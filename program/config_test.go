@@ -36,6 +36,23 @@ func TestParseValid(t *testing.T) {
 	}
 }
 
+func TestParseAwsSettings(t *testing.T) {
+	cfg := baseConfig()
+	cfg["aws:profile"] = "platform"
+	cfg["aws:allowedAccountIds"] = `["111122223333"]`
+	cfg["aws:assumeRole"] = `{"roleArn":"arn:aws:iam::111122223333:role/deploy","sessionName":"pulumi"}`
+	cfg["aws:defaultTags"] = `{"tags":{"owner":"platform"}}`
+	s, err := Parse(cfg, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Profile != "platform" || !slices.Equal(s.AllowedAccountIds, []string{"111122223333"}) ||
+		*s.AssumeRole != (AssumeRole{RoleArn: "arn:aws:iam::111122223333:role/deploy", SessionName: "pulumi"}) ||
+		!reflect.DeepEqual(s.DefaultTags, map[string]string{"owner": "platform"}) {
+		t.Errorf("AWS settings not parsed: %+v", s)
+	}
+}
+
 func TestParseRegionFromEnvironment(t *testing.T) {
 	cfg := baseConfig()
 	delete(cfg, "aws:region")
@@ -155,11 +172,30 @@ func TestParseRefusals(t *testing.T) {
 		{"agent settings without agent", func(c map[string]string) {
 			c["eks-pod-identity:manageAgent"] = "false"
 			c["eks-pod-identity:preserveAgent"] = "true"
-		}, "eks-pod-identity:manageAgent: is true, so agent.version and agent.preserve have nothing to apply to"},
+		}, "eks-pod-identity:preserveAgent: is true but has nothing to apply to: this stack does not manage the agent add-on"},
+		{"agent version without agent", func(c map[string]string) {
+			c["eks-pod-identity:manageAgent"] = "false"
+			c["eks-pod-identity:agentVersion"] = "v1.3.4-eksbuild.1"
+		}, `eks-pod-identity:agentVersion: "v1.3.4-eksbuild.1" has nothing to apply to: this stack does not manage the agent add-on`},
+		{"workload key in the wrong case", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","RoleName":"r"}]` },
+			`eks-pod-identity:workloads[0]: unknown key "RoleName" (allowed: accessCheck,`},
+		{"verification's default check without S3 access", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"policyArns":["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"]}]`
+		}, `eks-pod-identity:workloads[0].accessCheck: is not set, and the default "s3 ls" needs S3 read access that policyArns do not grant: set accessCheck to a command the role may run, or "off"`},
 		{"image with whitespace", func(c map[string]string) { c["eks-pod-identity:awsCliImage"] = "amazon/aws-cli latest" },
 			`eks-pod-identity:awsCliImage: "amazon/aws-cli latest" is not an image reference: it contains whitespace`},
 		{"kube context without kubeconfig", func(c map[string]string) { c["eks-pod-identity:kubeContext"] = "dev" },
 			`eks-pod-identity:kubeContext: "dev" is set without eks-pod-identity:kubeconfig`},
+		{"AWS provider setting the program does not pass on", func(c map[string]string) { c["aws:endpoints"] = `[{"eks":"http://x"}]` },
+			"aws:endpoints: is set, but the program passes only aws:region, aws:profile, aws:allowedAccountIds, aws:forbiddenAccountIds, aws:assumeRole, aws:defaultTags to its explicit AWS provider"},
+		{"assume role without role ARN", func(c map[string]string) { c["aws:assumeRole"] = `{"sessionName":"x"}` },
+			"aws:assumeRole: has no roleArn"},
+		{"assume role with an unknown field", func(c map[string]string) {
+			c["aws:assumeRole"] = `{"roleArn":"arn:aws:iam::111122223333:role/deploy","role":"x"}`
+		},
+			`aws:assumeRole: "{\"roleArn\":\"arn:aws:iam::111122223333:role/deploy\",\"role\":\"x\"}" is not an object with roleArn`},
+		{"allowed accounts not a list", func(c map[string]string) { c["aws:allowedAccountIds"] = `111122223333` },
+			`aws:allowedAccountIds: "111122223333" is not a list of account IDs`},
 		{"kubeconfig path missing", func(c map[string]string) { c["eks-pod-identity:kubeconfig"] = kubeconfigMissing },
 			`eks-pod-identity:kubeconfig: "` + kubeconfigMissing + `" is neither kubeconfig content nor a readable file`},
 	} {

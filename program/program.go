@@ -8,6 +8,7 @@ package program
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -46,10 +47,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		return nil, err
 	}
 
-	awsProvider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{
-		Region:  pulumi.String(settings.Region),
-		Profile: optional(settings.Profile),
-	})
+	awsProvider, err := aws.NewProvider(ctx, "aws", awsProviderArgs(settings))
 	if err != nil {
 		return nil, fmt.Errorf("create AWS provider: %w", err)
 	}
@@ -60,10 +58,17 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	if err := CheckCluster(cluster, !settings.Component.Agent.Skip); err != nil {
 		return nil, err
 	}
+	args := settings.Component
+	args.Partition = arnPartition(cluster.Arn)
+	// Now that the partition is known, policy ARNs from another partition
+	// are refused too, still under their config keys.
+	if problems := componentProblems(args); len(problems) > 0 {
+		return nil, &ConfigError{Problems: problems}
+	}
 
 	kubeconfig := settings.Kubeconfig
 	if kubeconfig == "" {
-		if kubeconfig, err = ClusterKubeconfig(cluster, settings.Region, settings.Profile); err != nil {
+		if kubeconfig, err = ClusterKubeconfig(cluster, settings); err != nil {
 			return nil, err
 		}
 	}
@@ -75,10 +80,8 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		return nil, fmt.Errorf("create Kubernetes provider: %w", err)
 	}
 
-	args := settings.Component
 	args.ClusterName = pulumi.String(cluster.Name)
 	args.ClusterArn = pulumi.String(cluster.Arn)
-	args.Partition = arnPartition(cluster.Arn)
 	args.Providers = podidentity.Providers{AWS: awsProvider, Kubernetes: k8sProvider}
 	pi, err := podidentity.NewPodIdentity(ctx, ComponentName, args)
 	if err != nil {
@@ -101,9 +104,36 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	return &Deployment{Component: pi, Exports: exports}, nil
 }
 
+func awsProviderArgs(s Settings) *aws.ProviderArgs {
+	args := &aws.ProviderArgs{
+		Region:              pulumi.String(s.Region),
+		Profile:             optional(s.Profile),
+		AllowedAccountIds:   pulumi.ToStringArray(s.AllowedAccountIds),
+		ForbiddenAccountIds: pulumi.ToStringArray(s.ForbiddenAccountIds),
+	}
+	if len(s.AllowedAccountIds) == 0 {
+		args.AllowedAccountIds = nil
+	}
+	if len(s.ForbiddenAccountIds) == 0 {
+		args.ForbiddenAccountIds = nil
+	}
+	if r := s.AssumeRole; r != nil {
+		args.AssumeRole = &aws.ProviderAssumeRoleArgs{
+			RoleArn:     pulumi.String(r.RoleArn),
+			SessionName: optional(r.SessionName),
+			ExternalId:  optional(r.ExternalID),
+			Duration:    optional(r.Duration),
+		}
+	}
+	if len(s.DefaultTags) > 0 {
+		args.DefaultTags = &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(s.DefaultTags)}
+	}
+	return args
+}
+
 // rawConfig collects the keys Parse reads, as Pulumi hands them over.
 func rawConfig(ctx *pulumi.Context) map[string]string {
-	full := []string{KeyAwsRegion, KeyAwsProfile}
+	full := append(slices.Clone(AwsKeys), unsupportedAwsKeys...)
 	for _, k := range Keys {
 		full = append(full, key(k))
 	}

@@ -380,7 +380,7 @@ func workloadsConfig(n int) map[string]string {
 type answeringMock struct{ cluster resource.PropertyMap }
 
 func (m *answeringMock) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	id, outs := answer(args)
+	id, outs := answer(args, "")
 	return id, outs, nil
 }
 

@@ -46,6 +46,9 @@ type recorder struct {
 	calls   []pulumi.MockCallArgs
 	cluster resource.PropertyMap
 	stack   string
+	// associationSalt varies the association IDs the mock hands out, as a
+	// re-created association would get a new one.
+	associationSalt string
 }
 
 func newRecorder(stack string, cluster resource.PropertyMap) *recorder {
@@ -59,7 +62,7 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		reg.Dependencies = rpc.GetDependencies()
 		reg.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 	}
-	id, outs := answer(args)
+	id, outs := answer(args, r.associationSalt)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	reg.URN = r.urnFor(reg)
@@ -69,7 +72,7 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 
 // answer is what AWS and Kubernetes would return for a new resource: its
 // physical ID and its outputs (the inputs plus computed ARNs, IDs and names).
-func answer(args pulumi.MockResourceArgs) (string, resource.PropertyMap) {
+func answer(args pulumi.MockResourceArgs, associationSalt string) (string, resource.PropertyMap) {
 	outs := args.Inputs.Copy()
 	id := args.Name + "-id"
 	switch args.TypeToken {
@@ -86,7 +89,7 @@ func answer(args pulumi.MockResourceArgs) (string, resource.PropertyMap) {
 		outs["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:aws:iam::%s:role%s%s", testAccount, path, name))
 		id = name
 	case "aws:eks/podIdentityAssociation:PodIdentityAssociation":
-		assoc := "a-" + shortHash(args.Name+args.Inputs["namespace"].StringValue()+args.Inputs["serviceAccount"].StringValue())
+		assoc := "a-" + shortHash(associationSalt+args.Name+args.Inputs["namespace"].StringValue()+args.Inputs["serviceAccount"].StringValue())
 		outs["associationId"] = resource.NewStringProperty(assoc)
 		outs["associationArn"] = resource.NewStringProperty(fmt.Sprintf("arn:aws:eks:us-east-1:%s:podidentityassociation/%s/%s",
 			testAccount, args.Inputs["clusterName"].StringValue(), assoc))

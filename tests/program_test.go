@@ -217,6 +217,16 @@ func TestPodAndJobWaitForTheWholeIdentity(t *testing.T) {
 	}
 }
 
+// A pod admitted while a new association is still taking effect never gets
+// credentials; the test pod waits for the Job's proof that it has.
+func TestTestPodWaitsForVerification(t *testing.T) {
+	rec, _ := runDev(t)
+	pod := rec.get(t, tPod, "pod-identity-pod-id-sa-test-pod")
+	if !rec.dependsOn(pod, rec.get(t, tJob, "pod-identity-pod-id-sa-verify")) {
+		t.Error("the test pod does not wait for the verification Job")
+	}
+}
+
 // Nothing else waits: a dependency the walkthrough does not need would only
 // slow `pulumi up` down.
 func TestNoFalseDependencies(t *testing.T) {
@@ -288,8 +298,8 @@ func TestDevVerifyJob(t *testing.T) {
 	if !rec.dependsOn(job, rec.get(t, tRole, "pod-identity-pod-id-sa-role")) {
 		t.Error("the expected role ARN must come from the role resource's output")
 	}
-	if got := spec["backoffLimit"].NumberValue(); got != 1 {
-		t.Errorf("backoffLimit = %v, want 1", got)
+	if got := spec["backoffLimit"].NumberValue(); got != 3 {
+		t.Errorf("backoffLimit = %v, want 3: only a new pod can be admitted with credentials", got)
 	}
 	if got := spec["activeDeadlineSeconds"].NumberValue(); got <= 0 || got > 300 {
 		t.Errorf("activeDeadlineSeconds = %v, want a few minutes at most", got)
@@ -442,7 +452,7 @@ func assertJSONEqual(t *testing.T, what, got, want string) {
 // The verification Job re-runs when the identity changes and only then: its
 // name follows the role and the association.
 func TestVerifyJobIdentityFollowsRoleAndAssociation(t *testing.T) {
-	jobName := func(edit func(w map[string]any)) string {
+	jobName := func(edit func(w map[string]any), recEdit ...func(*recorder)) string {
 		t.Helper()
 		cfg := stackConfig(t, "dev")
 		var ws []map[string]any
@@ -458,6 +468,9 @@ func TestVerifyJobIdentityFollowsRoleAndAssociation(t *testing.T) {
 		}
 		cfg["eks-pod-identity:workloads"] = string(b)
 		rec := newRecorder("dev", clusterResult("my-eks-cluster", "1.31", false))
+		for _, e := range recEdit {
+			e(rec)
+		}
 		if _, err := run(t, cfg, rec); err != nil {
 			t.Fatal(err)
 		}
@@ -468,12 +481,30 @@ func TestVerifyJobIdentityFollowsRoleAndAssociation(t *testing.T) {
 		t.Errorf("an unchanged stack renamed the job from %q to %q: verification would re-run on every up", base, again)
 	}
 	for what, edit := range map[string]func(map[string]any){
-		"role":         func(w map[string]any) { w["roleName"] = "OtherRole" },
-		"association":  func(w map[string]any) { w["namespace"] = "apps" },
-		"access check": func(w map[string]any) { w["accessCheck"] = "s3 ls s3://bucket" },
+		"role":              func(w map[string]any) { w["roleName"] = "OtherRole" },
+		"namespace":         func(w map[string]any) { w["namespace"] = "apps" },
+		"access check":      func(w map[string]any) { w["accessCheck"] = "s3 ls s3://bucket" },
+		"trust policy":      func(w map[string]any) { w["trust"] = "open" },
+		"managed policies":  func(w map[string]any) { w["policyArns"] = []string{"arn:aws:iam::aws:policy/AmazonS3FullAccess"} },
+		"permissions bound": func(w map[string]any) { w["permissionsBoundary"] = "arn:aws:iam::111122223333:policy/boundary" },
+		"inline policy": func(w map[string]any) {
+			w["inlinePolicies"] = map[string]any{"p": map[string]any{"Version": "2012-10-17", "Statement": map[string]any{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}}}
+		},
 	} {
 		if got := jobName(edit); got == base {
 			t.Errorf("changing the %s kept the job name %q: verification would not re-run", what, got)
 		}
+	}
+	// A new association for the very same settings (deleted and recreated
+	// outside Pulumi, say) must re-run verification too.
+	if got := jobName(nil, func(r *recorder) { r.associationSalt = "recreated" }); got == base {
+		t.Errorf("a new association ID kept the job name %q", got)
+	}
+	reordered := func(arns []string) func(map[string]any) {
+		return func(w map[string]any) { w["policyArns"] = arns }
+	}
+	a, b := "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"
+	if jobName(reordered([]string{a, b})) != jobName(reordered([]string{b, a})) {
+		t.Error("reordering policyArns re-runs verification though nothing changed")
 	}
 }

@@ -60,8 +60,16 @@ func NewPodIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.
 	}
 	c.Agent = agent
 
-	for _, raw := range args.Workloads {
-		w := raw.withDefaults(args.partition())
+	workloads := make([]Workload, len(args.Workloads))
+	for i, raw := range args.Workloads {
+		workloads[i] = raw.withDefaults(args.partition())
+	}
+	// Namespaces first: every workload in a namespace the component creates
+	// must wait for it, whichever workload asked for it.
+	if err := c.createNamespaces(ctx, name, workloads); err != nil {
+		return nil, fmt.Errorf("podidentity %s: %w", name, err)
+	}
+	for _, w := range workloads {
 		res, err := c.addWorkload(ctx, name, w)
 		if err != nil {
 			return nil, fmt.Errorf("podidentity %s: workload %s: %w", name, w.Name, err)
@@ -89,23 +97,26 @@ func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) 
 	if res.Association, err = c.associate(ctx, name, w, res.Role); err != nil {
 		return nil, fmt.Errorf("create association: %w", err)
 	}
-	if res.Namespace, err = c.ensureNamespace(ctx, name, w); err != nil {
-		return nil, fmt.Errorf("create namespace: %w", err)
-	}
+	res.Namespace = c.namespaces[w.Namespace]
 	if res.ServiceAccount, err = c.createServiceAccount(ctx, name, w, res.Namespace); err != nil {
 		return nil, fmt.Errorf("create service account: %w", err)
 	}
 	// EKS injects credentials only when a pod is admitted: anything that runs
 	// as the service account must wait until the identity is complete.
 	identity := c.identityDependencies(res)
-	if w.TestPod {
-		if res.TestPod, err = c.createTestPod(ctx, name, w, identity); err != nil {
-			return nil, fmt.Errorf("create test pod: %w", err)
-		}
-	}
 	if w.Verify {
 		if res.VerifyJob, err = c.createVerifyJob(ctx, name, w, res, identity); err != nil {
 			return nil, fmt.Errorf("create verification job: %w", err)
+		}
+		// A new association takes seconds to take effect, and a pod admitted
+		// in that window never gets credentials. The Job retries with fresh
+		// pods until one is admitted with them; the long-lived test pod
+		// waits for that proof instead of racing it.
+		identity = append(identity, res.VerifyJob)
+	}
+	if w.TestPod {
+		if res.TestPod, err = c.createTestPod(ctx, name, w, identity); err != nil {
+			return nil, fmt.Errorf("create test pod: %w", err)
 		}
 	}
 	return res, nil
@@ -210,25 +221,24 @@ func (c *PodIdentity) associate(ctx *pulumi.Context, name string, w Workload, ro
 	)...)
 }
 
-// Step 5a: the namespace, once per namespace however many workloads ask.
-func (c *PodIdentity) ensureNamespace(ctx *pulumi.Context, name string, w Workload) (*corev1.Namespace, error) {
-	if !w.CreateNamespace {
-		return nil, nil
+// Step 5a: the namespaces workloads ask for, once each however many ask.
+func (c *PodIdentity) createNamespaces(ctx *pulumi.Context, name string, workloads []Workload) error {
+	for _, w := range workloads {
+		if !w.CreateNamespace || c.namespaces[w.Namespace] != nil {
+			continue
+		}
+		ns, err := corev1.NewNamespace(ctx, namespaceResourceName(name, w.Namespace), &corev1.NamespaceArgs{
+			Metadata: &metav1.ObjectMetaArgs{
+				Name:   pulumi.String(w.Namespace),
+				Labels: labels(name, ""),
+			},
+		}, c.k8sOpts()...)
+		if err != nil {
+			return fmt.Errorf("create namespace %s: %w", w.Namespace, err)
+		}
+		c.namespaces[w.Namespace] = ns
 	}
-	if ns, ok := c.namespaces[w.Namespace]; ok {
-		return ns, nil
-	}
-	ns, err := corev1.NewNamespace(ctx, namespaceResourceName(name, w.Namespace), &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{
-			Name:   pulumi.String(w.Namespace),
-			Labels: labels(name, ""),
-		},
-	}, c.k8sOpts()...)
-	if err != nil {
-		return nil, err
-	}
-	c.namespaces[w.Namespace] = ns
-	return ns, nil
+	return nil
 }
 
 // Step 5b: the ServiceAccount. It carries no eks.amazonaws.com/role-arn
@@ -338,8 +348,8 @@ func mergeTags(base, over map[string]string) map[string]string {
 func (c *PodIdentity) outputs() pulumi.Map {
 	out := pulumi.Map{}
 	if c.Agent != nil {
-		out["agentName"] = c.Agent.AddonName
-		out["agentVersion"] = c.Agent.AddonVersion
+		out["agentAddonName"] = c.Agent.AddonName
+		out["agentAddonVersion"] = c.Agent.AddonVersion
 	}
 	workloads := pulumi.Map{}
 	for key, res := range c.Workloads {

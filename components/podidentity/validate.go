@@ -40,6 +40,7 @@ func (ps Problems) err() error {
 
 // The naming rules of AWS and Kubernetes, as their APIs enforce them.
 var (
+	partitionRe      = regexp.MustCompile(`^aws[a-z-]*$`)
 	clusterNameRe    = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]*$`)
 	dns1123LabelRe   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	dns1123SubRe     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
@@ -102,14 +103,17 @@ func (a Args) settingsProblems(name string) Problems {
 	if !dns1123LabelRe.MatchString(name) || len(name) > 63 {
 		ps.add("name", "%q %s", name, dns1123LabelRule)
 	}
-	if a.Partition != "" && !regexp.MustCompile(`^aws[a-z-]*$`).MatchString(a.Partition) {
+	if a.Partition != "" && !partitionRe.MatchString(a.Partition) {
 		ps.add("partition", "%q is not an AWS partition (aws, aws-cn, aws-us-gov, ...)", a.Partition)
 	}
 	if v := a.Agent.Version; v != "" && !addonVersionRe.MatchString(v) {
 		ps.add("agent.version", "%q is not an EKS add-on version: expected the form v1.3.4-eksbuild.1", v)
 	}
-	if a.Agent.Skip && (a.Agent.Version != "" || a.Agent.Preserve) {
-		ps.add("agent.skip", "is true, so agent.version and agent.preserve have nothing to apply to; unset them")
+	if a.Agent.Skip && a.Agent.Version != "" {
+		ps.add("agent.version", "%q has nothing to apply to: this stack does not manage the agent add-on", a.Agent.Version)
+	}
+	if a.Agent.Skip && a.Agent.Preserve {
+		ps.add("agent.preserve", "is true but has nothing to apply to: this stack does not manage the agent add-on")
 	}
 	if a.Image != "" && strings.ContainsAny(a.Image, " \t\n") {
 		ps.add("image", "%q is not an image reference: it contains whitespace", a.Image)
@@ -126,6 +130,9 @@ func (a Args) settingsProblems(name string) Problems {
 		w := raw.withDefaults(a.partition())
 		at := func(field string) string { return fmt.Sprintf("workloads[%d].%s", i, field) }
 		w.check(&ps, at, name, a.Partition)
+		if w.Verify && raw.AccessCheck == "" && !grantsS3Read(w.PolicyArns) {
+			ps.add(at("accessCheck"), "is not set, and the default %q needs S3 read access that policyArns do not grant: set accessCheck to a command the role may run, or %q", defaultAccessCheck, AccessCheckOff)
+		}
 
 		if j, dup := seenName[w.Name]; dup && w.Name != "" {
 			ps.add(at("name"), "%q is already the name of workloads[%d]: names must be unique (set name on one of them)", w.Name, j)
@@ -217,6 +224,17 @@ func (w Workload) check(ps *Problems, at func(string) string, component, partiti
 		ps.add(at("testPodName"), "is set but testPod is false; set testPod: true or remove testPodName")
 	}
 	checkAccessCheck(ps, at("accessCheck"), w.AccessCheck)
+}
+
+// grantsS3Read tells whether a managed policy lets the default access check
+// (`aws s3 ls`) pass; inline policies are the user's to judge.
+func grantsS3Read(policyArns []string) bool {
+	for _, arn := range policyArns {
+		if strings.HasSuffix(arn, ":policy/AmazonS3ReadOnlyAccess") || strings.HasSuffix(arn, ":policy/AmazonS3FullAccess") {
+			return true
+		}
+	}
+	return false
 }
 
 func checkPolicyArn(ps *Problems, field, arn, partition string) {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/platform-eng/eks-pod-identity/components/verification"
@@ -14,11 +15,12 @@ import (
 )
 
 // Bounds of the verification Job: the script retries the identity check for
-// about a minute, one more pod may retry the whole script, and the deadline
-// stops a stuck pod (say, an image that cannot be pulled) well before the
-// provider's default 10-minute wait.
+// about a minute; fresh pods retry the whole script, because a pod admitted
+// before the association took effect never gets credentials and only a new
+// admission does; the deadline stops it all (and a stuck pod, say an image
+// that cannot be pulled) well before the provider's default 10-minute wait.
 const (
-	verifyBackoffLimit      = 1
+	verifyBackoffLimit      = 3
 	verifyDeadlineSeconds   = 240
 	verifyProviderTimeout   = "5m"
 	verifyJobNameHashLength = 8
@@ -60,8 +62,16 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 	if accessCheck == AccessCheckOff {
 		accessCheck = ""
 	}
-	jobName := pulumi.All(res.Role.Arn, res.Association.AssociationId).ApplyT(func(ids []any) string {
-		return VerifyJobName(w.Name, ids[0].(string), ids[1].(string), w.Namespace, w.ServiceAccount, accessCheck, image, verification.Script)
+	// What the Job proves: the role (its ARN and trust policy), its
+	// permissions and the association. Any change re-runs verification.
+	permissions := append([]string{"boundary=" + w.PermissionsBoundary}, slices.Sorted(slices.Values(w.PolicyArns))...)
+	for _, p := range sortedKeys(w.InlinePolicies) {
+		permissions = append(permissions, p+"="+string(w.InlinePolicies[p]))
+	}
+	jobName := pulumi.All(res.Role.Arn, res.Role.AssumeRolePolicy, res.Association.AssociationId).ApplyT(func(ids []any) string {
+		identity := []string{ids[0].(string), ids[1].(string), ids[2].(string),
+			w.Namespace, w.ServiceAccount, accessCheck, image, verification.Script}
+		return VerifyJobName(w.Name, append(identity, permissions...)...)
 	}).(pulumi.StringOutput)
 
 	return batchv1.NewJob(ctx, verifyJobResourceName(name, w.Name), &batchv1.JobArgs{

@@ -222,13 +222,9 @@ func (p *standin) Configure(ctx context.Context, req *pulumirpc.ConfigureRequest
 	if err != nil {
 		return nil, err
 	}
+	// The engine sends provider config as args; the deprecated variables map
+	// carries nothing more.
 	region := str(args, "region")
-	if region == "" {
-		region = req.GetVariables()["aws:config:region"]
-	}
-	if region == "" {
-		region = req.GetVariables()["aws:region"]
-	}
 	if region == "" {
 		region = envRegion()
 	}

@@ -624,6 +624,14 @@ func TestProdStackLifecycle(t *testing.T) {
 	if a := e.associations("eu-west-1", "prod-eks"); len(a) != 0 {
 		t.Errorf("associations left: %+v", a)
 	}
+	for _, kind := range []string{"serviceaccounts", "pods", "jobs"} {
+		if names := e.kubeNames(kind, "payments", "app.kubernetes.io/part-of=eks-pod-identity"); len(names) != 0 {
+			t.Errorf("%s left in payments: %v", kind, names)
+		}
+	}
+	if ns := e.kubeObject("namespace", "", "payments"); ns != nil && field(ns, "status", "phase") != "Terminating" {
+		t.Error("namespace payments, which the stack created, is still there")
+	}
 	if n := resourceCount(t, s); n != 0 {
 		t.Errorf("the stack still holds %d resources", n)
 	}
