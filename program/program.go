@@ -88,19 +88,9 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		return nil, err
 	}
 
-	exports := pulumi.Map{
-		"clusterName": pulumi.String(cluster.Name),
-		"clusterArn":  pulumi.String(cluster.Arn),
-	}
-	if pi.Agent != nil {
-		exports["agentAddonName"] = pi.Agent.AddonName
-		exports["agentAddonVersion"] = pi.Agent.AddonVersion
-	}
-	workloads := pulumi.Map{}
-	for name, res := range pi.Workloads {
-		workloads[name] = res.Outputs()
-	}
-	exports["workloads"] = workloads
+	exports := pi.Outputs()
+	exports["clusterName"] = pulumi.String(cluster.Name)
+	exports["clusterArn"] = pulumi.String(cluster.Arn)
 	return &Deployment{Component: pi, Exports: exports}, nil
 }
 

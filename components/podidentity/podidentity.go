@@ -77,7 +77,7 @@ func NewPodIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.
 		c.Workloads[w.Name] = res
 	}
 
-	if err := ctx.RegisterResourceOutputs(c, c.outputs()); err != nil {
+	if err := ctx.RegisterResourceOutputs(c, c.Outputs()); err != nil {
 		return nil, fmt.Errorf("podidentity %s: register outputs: %w", name, err)
 	}
 	return c, nil
@@ -345,7 +345,9 @@ func mergeTags(base, over map[string]string) map[string]string {
 	return m
 }
 
-func (c *PodIdentity) outputs() pulumi.Map {
+// Outputs are the component's outputs: the agent add-on's name and version
+// (when managed) and each workload's Outputs, by workload name.
+func (c *PodIdentity) Outputs() pulumi.Map {
 	out := pulumi.Map{}
 	if c.Agent != nil {
 		out["agentAddonName"] = c.Agent.AddonName
