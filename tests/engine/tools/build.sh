@@ -45,6 +45,14 @@ mkdir -p "$ENGINE_CACHE/bin" "$ENGINE_CACHE/src" "$ENGINE_CACHE/logs"
 LOGDIR="$ENGINE_CACHE/logs"
 
 log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# reports TEXT CMD...: CMD's output contains TEXT. The output is captured
+# first: `CMD | grep -q` under pipefail fails when grep quits early and CMD
+# dies of SIGPIPE writing its next line (kubectl's Kustomize line did).
+reports() {
+  local want=$1 out; shift
+  out=$("$@" 2>&1) || return 1
+  [[ $out == *"$want"* ]]
+}
 
 TIMEV=()
 if [[ -x /usr/bin/time ]] && /usr/bin/time -v true >/dev/null 2>&1; then
@@ -103,7 +111,7 @@ build_pulumi() {
   src=$(prepare_src pulumi "$key"); tmp="$out.tmp"; rm -rf "$tmp"; mkdir -p "$tmp"
   : >"$LOGDIR/pulumi.log"
   (cd "$src" && gobuild pulumi -ldflags "$ld" -o "$tmp/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
-  "$tmp/pulumi" version | grep -qx "$PULUMI_VERSION" \
+  reports "$PULUMI_VERSION" "$tmp/pulumi" version \
     || { log "pulumi: built binary reports $("$tmp/pulumi" version)"; return 1; }
   finish "$tmp" "$out" "$h"
 }
@@ -133,7 +141,7 @@ build_k8s_provider() {
   port=$(head -n1 "$tmp/.port"); rm -f "$tmp/.port"
   [[ "$port" =~ ^[0-9]+$ ]] || { log "kubernetes provider: did not print a port (got '$port')"; return 1; }
   log "kubernetes provider: starts and serves (port $port)"
-  go version -m "$tmp/pulumi-resource-kubernetes" | grep -q "version.Version=$K8S_PROVIDER_VERSION" \
+  reports "version.Version=$K8S_PROVIDER_VERSION" go version -m "$tmp/pulumi-resource-kubernetes" \
     || { log "kubernetes provider: version label missing"; return 1; }
   finish "$tmp" "$out" "$h"
 }
@@ -159,10 +167,11 @@ build_k8s() {
     k8s.io/kubernetes/cmd/kubectl)
   local b
   for b in kube-apiserver kube-controller-manager kube-scheduler; do
-    "$tmp/$b" --version | grep -q "Kubernetes $K8S_VERSION" \
+    reports "Kubernetes $K8S_VERSION" "$tmp/$b" --version \
       || { log "$b: reports $("$tmp/$b" --version)"; return 1; }
   done
-  "$tmp/kubectl" version --client | grep -q "$K8S_VERSION" || { log "kubectl: wrong version"; return 1; }
+  reports "Client Version: $K8S_VERSION" "$tmp/kubectl" version --client \
+    || { log "kubectl: reports $("$tmp/kubectl" version --client 2>&1)"; return 1; }
   finish "$tmp" "$out" "$h"
 }
 
