@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"slices"
 	"strings"
 	"testing"
 )
@@ -28,11 +27,7 @@ func TestProdStackResources(t *testing.T) {
 		tAttachment + " pod-identity-reports-AmazonS3ReadOnlyAccess",
 		tAssociation + " pod-identity-reports-association",
 	}
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Errorf("prod resources\n got: %s\nwant: %s", strings.Join(got, "\n      "), strings.Join(want, "\n      "))
-	}
+	assertSameSet(t, "prod resources", got, want)
 }
 
 func TestProdRoles(t *testing.T) {

@@ -67,11 +67,7 @@ func TestDevStackURNs(t *testing.T) {
 	for _, reg := range rec.regs {
 		got = append(got, reg.URN)
 	}
-	slices.Sort(want)
-	slices.Sort(got)
-	if !slices.Equal(got, want) {
-		t.Errorf("dev stack URNs\n got: %s\nwant: %s", strings.Join(got, "\n      "), strings.Join(want, "\n      "))
-	}
+	assertSameSet(t, "dev stack URNs", got, want)
 }
 
 func TestDevAgentAddon(t *testing.T) {
@@ -422,6 +418,15 @@ func TestDevOutputs(t *testing.T) {
 	}
 	if exports["clusterArn"] != "arn:aws:eks:us-east-1:111122223333:cluster/my-eks-cluster" {
 		t.Errorf("clusterArn = %v", exports["clusterArn"])
+	}
+}
+
+// assertSameSet compares two lists as sets, printing both on a mismatch.
+func assertSameSet(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	got, want = slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, want) {
+		t.Errorf("%s\n got: %s\nwant: %s", what, strings.Join(got, "\n      "), strings.Join(want, "\n      "))
 	}
 }
 
