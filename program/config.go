@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 )
 
 // Project is the Pulumi project name, and so the namespace of its config keys.
@@ -34,34 +33,13 @@ const (
 	KeyWorkloads     = "workloads"
 )
 
-// Keys of the AWS provider's own namespace that the program passes to its
-// explicit AWS provider, which unlike the default one reads no stack config.
+// aws:region and aws:profile are read by the program itself as well: the
+// region for the cluster lookup and `aws eks get-token`, the profile for the
+// kubeconfig's token. The other aws: keys are in awsprovider.go.
 const (
-	KeyAwsRegion              = "aws:region"
-	KeyAwsProfile             = "aws:profile"
-	KeyAwsAllowedAccountIds   = "aws:allowedAccountIds"
-	KeyAwsForbiddenAccountIds = "aws:forbiddenAccountIds"
-	KeyAwsAssumeRole          = "aws:assumeRole"
-	KeyAwsDefaultTags         = "aws:defaultTags"
+	KeyAwsRegion  = "aws:region"
+	KeyAwsProfile = "aws:profile"
 )
-
-// AwsKeys are the aws: keys the program passes on.
-var AwsKeys = []string{KeyAwsRegion, KeyAwsProfile, KeyAwsAllowedAccountIds, KeyAwsForbiddenAccountIds, KeyAwsAssumeRole, KeyAwsDefaultTags}
-
-// unsupportedAwsKeys are the AWS provider's other settings. Set in the stack
-// they would silently do nothing, so the program refuses them.
-var unsupportedAwsKeys = func() []string {
-	var keys []string
-	t := reflect.TypeFor[aws.ProviderArgs]()
-	for i := range t.NumField() {
-		name := t.Field(i).Name
-		k := "aws:" + strings.ToLower(name[:1]) + name[1:]
-		if !slices.Contains(AwsKeys, k) {
-			keys = append(keys, k)
-		}
-	}
-	return keys
-}()
 
 // Keys lists the project's keys in the order the README documents them.
 var Keys = []string{KeyClusterName, KeyManageAgent, KeyAgentVersion, KeyPreserveAgent,
@@ -73,14 +51,14 @@ type Settings struct {
 	Region      string
 	// Profile is the AWS shared-config profile; empty means the default chain.
 	Profile string
-	// AllowedAccountIds and ForbiddenAccountIds guard against deploying to
-	// the wrong account, as the AWS provider's own settings do.
-	AllowedAccountIds   []string
-	ForbiddenAccountIds []string
 	// AssumeRole is the role the provider (and the kubeconfig's token) uses.
 	AssumeRole *AssumeRole
 	// DefaultTags go on every AWS resource, as aws:defaultTags does.
 	DefaultTags map[string]string
+	// AWSOptions are the AWS provider's other plain settings from the stack
+	// (aws:allowedAccountIds, aws:skipMetadataApiCheck, ...), by ProviderArgs
+	// field name, already converted to their types.
+	AWSOptions map[string]any
 	// Kubeconfig is a kubeconfig path or its content; empty means the program
 	// builds one from the cluster, authenticating with `aws eks get-token`.
 	Kubeconfig  string
@@ -90,20 +68,12 @@ type Settings struct {
 	Component podidentity.Args
 }
 
-// AssumeRole is aws:assumeRole, the subset the program passes on.
-type AssumeRole struct {
-	RoleArn     string `json:"roleArn"`
-	SessionName string `json:"sessionName"`
-	ExternalID  string `json:"externalId"`
-	Duration    string `json:"duration"`
-}
-
 // ConfigError lists every problem found in the stack configuration, each
 // naming its full config key.
 type ConfigError struct{ Problems []string }
 
 func (e *ConfigError) Error() string {
-	return "invalid stack configuration (nothing was created):\n  - " + strings.Join(e.Problems, "\n  - ")
+	return "invalid stack configuration (no AWS or Kubernetes resource was created):\n  - " + strings.Join(e.Problems, "\n  - ")
 }
 
 // Parse reads the raw stack configuration (full keys such as
@@ -120,6 +90,10 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 	}
 	s.Region = firstNonEmpty(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
 	p.awsSettings(&s)
+	if s.AssumeRole != nil && s.AssumeRole.ExternalID != "" && s.Kubeconfig == "" {
+		p.problems = append(p.problems, "aws:assumeRole"+": has an externalId, which the generated kubeconfig's `aws eks get-token --role-arn` cannot pass: "+
+			"put role_arn and external_id in a shared-config profile and set aws:profile instead, or set "+key(KeyKubeconfig))
+	}
 	s.Component = podidentity.Args{
 		Agent: podidentity.Agent{
 			Skip:     !p.boolean(KeyManageAgent, true),
@@ -220,37 +194,6 @@ func (p *parser) boolean(k string, def bool) bool {
 	return b
 }
 
-func (p *parser) awsSettings(s *Settings) {
-	decode := func(k string, into any, want string) {
-		v, ok := p.raw[k]
-		if !ok {
-			return
-		}
-		dec := json.NewDecoder(strings.NewReader(v))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(into); err != nil {
-			p.problems = append(p.problems, fmt.Sprintf("%s: %q is not %s: %v", k, v, want, err))
-		}
-	}
-	decode(KeyAwsAllowedAccountIds, &s.AllowedAccountIds, "a list of account IDs")
-	decode(KeyAwsForbiddenAccountIds, &s.ForbiddenAccountIds, "a list of account IDs")
-	decode(KeyAwsAssumeRole, &s.AssumeRole, "an object with roleArn and optional sessionName, externalId, duration")
-	var defaultTags struct {
-		Tags map[string]string `json:"tags"`
-	}
-	decode(KeyAwsDefaultTags, &defaultTags, `an object {"tags": {...}}`)
-	s.DefaultTags = defaultTags.Tags
-	if s.AssumeRole != nil && s.AssumeRole.RoleArn == "" {
-		p.problems = append(p.problems, KeyAwsAssumeRole+": has no roleArn")
-	}
-	for _, k := range unsupportedAwsKeys {
-		if _, ok := p.raw[k]; ok {
-			p.problems = append(p.problems, fmt.Sprintf("%s: is set, but the program passes only %s to its explicit AWS provider; set this through the AWS SDK's environment variables or shared config instead",
-				k, strings.Join(AwsKeys, ", ")))
-		}
-	}
-}
-
 func (p *parser) tags() map[string]string {
 	v, ok := p.raw[key(KeyTags)]
 	if !ok {
@@ -284,8 +227,6 @@ func (p *parser) workloads() []podidentity.Workload {
 		// through DisallowUnknownFields, so check the exact spelling first.
 		if k := misspelledKey(item); k != "" {
 			p.problems = append(p.problems, key(at)+fmt.Sprintf(": unknown key %q (allowed: %s)", k, strings.Join(workloadKeys(), ", ")))
-			workloads = append(workloads, podidentity.Workload{})
-			continue
 		}
 		dec := json.NewDecoder(bytes.NewReader(item))
 		dec.DisallowUnknownFields()

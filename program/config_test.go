@@ -46,7 +46,7 @@ func TestParseAwsSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Profile != "platform" || !slices.Equal(s.AllowedAccountIds, []string{"111122223333"}) ||
+	if s.Profile != "platform" || !reflect.DeepEqual(s.AWSOptions, map[string]any{"AllowedAccountIds": []string{"111122223333"}}) ||
 		*s.AssumeRole != (AssumeRole{RoleArn: "arn:aws:iam::111122223333:role/deploy", SessionName: "pulumi"}) ||
 		!reflect.DeepEqual(s.DefaultTags, map[string]string{"owner": "platform"}) {
 		t.Errorf("AWS settings not parsed: %+v", s)
@@ -181,21 +181,25 @@ func TestParseRefusals(t *testing.T) {
 			`eks-pod-identity:workloads[0]: unknown key "RoleName" (allowed: accessCheck,`},
 		{"verification's default check without S3 access", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"policyArns":["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"]}]`
-		}, `eks-pod-identity:workloads[0].accessCheck: is not set, and the default "s3 ls" needs S3 read access that policyArns do not grant: set accessCheck to a command the role may run, or "off"`},
+		}, `eks-pod-identity:workloads[0].accessCheck: is not set, and the default "s3 ls" needs s3:ListAllMyBuckets, which the managed policies in policyArns do not grant: set accessCheck to a command the role may run, or "off"`},
 		{"image with whitespace", func(c map[string]string) { c["eks-pod-identity:awsCliImage"] = "amazon/aws-cli latest" },
 			`eks-pod-identity:awsCliImage: "amazon/aws-cli latest" is not an image reference: it contains whitespace`},
 		{"kube context without kubeconfig", func(c map[string]string) { c["eks-pod-identity:kubeContext"] = "dev" },
 			`eks-pod-identity:kubeContext: "dev" is set without eks-pod-identity:kubeconfig`},
-		{"AWS provider setting the program does not pass on", func(c map[string]string) { c["aws:endpoints"] = `[{"eks":"http://x"}]` },
-			"aws:endpoints: is set, but the program passes only aws:region, aws:profile, aws:allowedAccountIds, aws:forbiddenAccountIds, aws:assumeRole, aws:defaultTags to its explicit AWS provider"},
+		{"structured AWS provider setting the program cannot pass", func(c map[string]string) { c["aws:endpoints"] = `[{"eks":"http://x"}]` },
+			"aws:endpoints: is set, but the program cannot pass this structured setting to its explicit AWS provider"},
 		{"assume role without role ARN", func(c map[string]string) { c["aws:assumeRole"] = `{"sessionName":"x"}` },
 			"aws:assumeRole: has no roleArn"},
-		{"assume role with an unknown field", func(c map[string]string) {
-			c["aws:assumeRole"] = `{"roleArn":"arn:aws:iam::111122223333:role/deploy","role":"x"}`
-		},
-			`aws:assumeRole: "{\"roleArn\":\"arn:aws:iam::111122223333:role/deploy\",\"role\":\"x\"}" is not an object with roleArn`},
+		{"assume role with an unknown field, value not echoed", func(c map[string]string) {
+			c["aws:assumeRole"] = `{"roleArn":"arn:aws:iam::111122223333:role/deploy","role":"secret-ish"}`
+		}, "aws:assumeRole: is not an object with roleArn and optional sessionName, externalId, duration"},
+		{"assume role with external ID and a generated kubeconfig", func(c map[string]string) {
+			c["aws:assumeRole"] = `{"roleArn":"arn:aws:iam::111122223333:role/deploy","externalId":"x"}`
+		}, "aws:assumeRole: has an externalId, which the generated kubeconfig's `aws eks get-token --role-arn` cannot pass"},
 		{"allowed accounts not a list", func(c map[string]string) { c["aws:allowedAccountIds"] = `111122223333` },
-			`aws:allowedAccountIds: "111122223333" is not a list of account IDs`},
+			"aws:allowedAccountIds: is not a list of strings (quote account IDs: their leading zeros matter)"},
+		{"AWS provider boolean not a boolean", func(c map[string]string) { c["aws:skipMetadataApiCheck"] = `nope` },
+			"aws:skipMetadataApiCheck: is not a boolean: use true or false"},
 		{"kubeconfig path missing", func(c map[string]string) { c["eks-pod-identity:kubeconfig"] = kubeconfigMissing },
 			`eks-pod-identity:kubeconfig: "` + kubeconfigMissing + `" is neither kubeconfig content nor a readable file`},
 	} {
@@ -210,10 +214,44 @@ func TestParseRefusals(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error does not say\n  %s\ngot:\n%v", tc.want, err)
 			}
-			if !strings.HasPrefix(err.Error(), "invalid stack configuration (nothing was created):") {
+			if !strings.HasPrefix(err.Error(), "invalid stack configuration (no AWS or Kubernetes resource was created):") {
 				t.Errorf("error does not lead with what happened: %v", err)
 			}
 		})
+	}
+}
+
+// A key in the wrong case is one problem, not also a missing field.
+func TestParseWrongCaseKeyIsOneProblem(t *testing.T) {
+	cfg := baseConfig()
+	cfg["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","RoleName":"r"}]`
+	_, err := Parse(cfg, noEnv)
+	var ce *ConfigError
+	if !errors.As(err, &ce) || len(ce.Problems) != 1 {
+		t.Fatalf("want exactly the unknown-key problem, got %v", err)
+	}
+}
+
+// The default access check is refused only where it cannot pass.
+func TestDefaultAccessCheckNeedsS3List(t *testing.T) {
+	for policies, ok := range map[string]bool{
+		`["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]`:          true,
+		`["arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess"]`:           true,
+		`["arn:aws:iam::aws:policy/AdministratorAccess"]`:             true,
+		`["arn:aws:iam::111122223333:policy/AmazonS3ReadOnlyAccess"]`: false,
+		`["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"]`:         false,
+	} {
+		cfg := baseConfig()
+		cfg["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"policyArns":` + policies + `}]`
+		_, err := Parse(cfg, noEnv)
+		if got := err == nil; got != ok {
+			t.Errorf("policyArns %s: accepted = %v, want %v (%v)", policies, got, ok, err)
+		}
+	}
+	cfg := baseConfig()
+	cfg["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"policyArns":[],"inlinePolicies":{"p":{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}}}}]`
+	if _, err := Parse(cfg, noEnv); err != nil {
+		t.Errorf("an inline policy is the user's to judge: %v", err)
 	}
 }
 

@@ -8,7 +8,6 @@ package program
 import (
 	"fmt"
 	"os"
-	"slices"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -94,36 +93,12 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	return &Deployment{Component: pi, Exports: exports}, nil
 }
 
-func awsProviderArgs(s Settings) *aws.ProviderArgs {
-	args := &aws.ProviderArgs{
-		Region:              pulumi.String(s.Region),
-		Profile:             optional(s.Profile),
-		AllowedAccountIds:   pulumi.ToStringArray(s.AllowedAccountIds),
-		ForbiddenAccountIds: pulumi.ToStringArray(s.ForbiddenAccountIds),
-	}
-	if len(s.AllowedAccountIds) == 0 {
-		args.AllowedAccountIds = nil
-	}
-	if len(s.ForbiddenAccountIds) == 0 {
-		args.ForbiddenAccountIds = nil
-	}
-	if r := s.AssumeRole; r != nil {
-		args.AssumeRole = &aws.ProviderAssumeRoleArgs{
-			RoleArn:     pulumi.String(r.RoleArn),
-			SessionName: optional(r.SessionName),
-			ExternalId:  optional(r.ExternalID),
-			Duration:    optional(r.Duration),
-		}
-	}
-	if len(s.DefaultTags) > 0 {
-		args.DefaultTags = &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(s.DefaultTags)}
-	}
-	return args
-}
-
 // rawConfig collects the keys Parse reads, as Pulumi hands them over.
 func rawConfig(ctx *pulumi.Context) map[string]string {
-	full := append(slices.Clone(AwsKeys), unsupportedAwsKeys...)
+	full := []string{KeyAwsRegion, KeyAwsProfile}
+	for _, f := range awsFields {
+		full = append(full, f.key)
+	}
 	for _, k := range Keys {
 		full = append(full, key(k))
 	}

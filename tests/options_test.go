@@ -62,18 +62,22 @@ func TestAgentSettingsAndTags(t *testing.T) {
 // hands it the aws: settings, and the kubeconfig's token the same role.
 func TestAWSSettingsReachTheProviderAndKubeconfig(t *testing.T) {
 	rec := withConfig(t, map[string]string{
-		"aws:profile":           "platform",
-		"aws:allowedAccountIds": `["111122223333"]`,
-		"aws:assumeRole":        `{"roleArn":"arn:aws:iam::111122223333:role/deploy","sessionName":"pulumi"}`,
-		"aws:defaultTags":       `{"tags":{"owner":"platform"}}`,
+		"aws:profile":              "platform",
+		"aws:allowedAccountIds":    `["111122223333"]`,
+		"aws:assumeRole":           `{"roleArn":"arn:aws:iam::111122223333:role/deploy","sessionName":"pulumi"}`,
+		"aws:defaultTags":          `{"tags":{"owner":"platform"}}`,
+		"aws:skipMetadataApiCheck": "false",
+		"aws:maxRetries":           "5",
 	})
 	p := rec.get(t, tAWSProvider, "aws")
 	assertInputs(t, p, map[string]any{
-		"region":            "us-east-1",
-		"profile":           "platform",
-		"allowedAccountIds": []any{"111122223333"},
-		"assumeRole":        map[string]any{"roleArn": "arn:aws:iam::111122223333:role/deploy", "sessionName": "pulumi"},
-		"defaultTags":       map[string]any{"tags": map[string]any{"owner": "platform"}},
+		"region":               "us-east-1",
+		"profile":              "platform",
+		"allowedAccountIds":    []any{"111122223333"},
+		"skipMetadataApiCheck": false,
+		"maxRetries":           5.0,
+		"assumeRole":           map[string]any{"roleArn": "arn:aws:iam::111122223333:role/deploy", "sessionName": "pulumi"},
+		"defaultTags":          map[string]any{"tags": map[string]any{"owner": "platform"}},
 	})
 	kc := rec.get(t, tK8sProvider, "kubernetes").Inputs["kubeconfig"].SecretValue().Element.StringValue()
 	for _, want := range []string{`"--role-arn","arn:aws:iam::111122223333:role/deploy"`, `{"name":"AWS_PROFILE","value":"platform"}`} {

@@ -130,8 +130,8 @@ func (a Args) settingsProblems(name string) Problems {
 		w := raw.withDefaults(a.partition())
 		at := func(field string) string { return fmt.Sprintf("workloads[%d].%s", i, field) }
 		w.check(&ps, at, name, a.Partition)
-		if w.Verify && raw.AccessCheck == "" && !grantsS3Read(w.PolicyArns) {
-			ps.add(at("accessCheck"), "is not set, and the default %q needs S3 read access that policyArns do not grant: set accessCheck to a command the role may run, or %q", defaultAccessCheck, AccessCheckOff)
+		if w.Verify && raw.AccessCheck == "" && !grantsS3List(w) {
+			ps.add(at("accessCheck"), "is not set, and the default %q needs s3:ListAllMyBuckets, which the managed policies in policyArns do not grant: set accessCheck to a command the role may run, or %q", defaultAccessCheck, AccessCheckOff)
 		}
 
 		if j, dup := seenName[w.Name]; dup && w.Name != "" {
@@ -226,11 +226,18 @@ func (w Workload) check(ps *Problems, at func(string) string, component, partiti
 	checkAccessCheck(ps, at("accessCheck"), w.AccessCheck)
 }
 
-// grantsS3Read tells whether a managed policy lets the default access check
-// (`aws s3 ls`) pass; inline policies are the user's to judge.
-func grantsS3Read(policyArns []string) bool {
-	for _, arn := range policyArns {
-		if strings.HasSuffix(arn, ":policy/AmazonS3ReadOnlyAccess") || strings.HasSuffix(arn, ":policy/AmazonS3FullAccess") {
+// s3ListPolicies are the AWS managed policies that allow the default access
+// check, `aws s3 ls` (s3:ListAllMyBuckets).
+var s3ListPolicies = regexp.MustCompile(`^arn:[a-z-]+:iam::aws:policy/(AmazonS3ReadOnlyAccess|AmazonS3FullAccess|ReadOnlyAccess|ViewOnlyAccess|PowerUserAccess|AdministratorAccess)$`)
+
+// grantsS3List tells whether the default access check can pass. Inline
+// policies are the user's to judge, so any inline policy counts.
+func grantsS3List(w Workload) bool {
+	if len(w.InlinePolicies) > 0 {
+		return true
+	}
+	for _, arn := range w.PolicyArns {
+		if s3ListPolicies.MatchString(arn) {
 			return true
 		}
 	}

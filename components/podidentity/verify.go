@@ -1,8 +1,10 @@
 package podidentity
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,6 +27,16 @@ const (
 	verifyProviderTimeout   = "5m"
 	verifyJobNameHashLength = 8
 )
+
+// compactJSON drops the layout of a policy document, which IAM ignores too,
+// so reformatting it does not re-run verification.
+func compactJSON(doc string) string {
+	var b bytes.Buffer
+	if json.Compact(&b, []byte(doc)) != nil {
+		return doc
+	}
+	return b.String()
+}
 
 // VerifyCommands are the walkthrough's step-5 checks against the test Pod,
 // filled in for a user to copy.
@@ -66,7 +78,7 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 	// permissions and the association. Any change re-runs verification.
 	permissions := append([]string{"boundary=" + w.PermissionsBoundary}, slices.Sorted(slices.Values(w.PolicyArns))...)
 	for _, p := range sortedKeys(w.InlinePolicies) {
-		permissions = append(permissions, p+"="+string(w.InlinePolicies[p]))
+		permissions = append(permissions, p+"="+compactJSON(string(w.InlinePolicies[p])))
 	}
 	jobName := pulumi.All(res.Role.Arn, res.Role.AssumeRolePolicy, res.Association.AssociationId).ApplyT(func(ids []any) string {
 		identity := []string{ids[0].(string), ids[1].(string), ids[2].(string),
