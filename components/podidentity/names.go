@@ -2,13 +2,12 @@ package podidentity
 
 import (
 	"strings"
+
+	"github.com/platform-eng/eks-pod-identity/components/verification"
 )
 
 // AccessCheckOff turns a workload's verification access check off.
 const AccessCheckOff = "off"
-
-// defaultAccessCheck is the walkthrough's check for AmazonS3ReadOnlyAccess.
-const defaultAccessCheck = "s3 ls"
 
 func (a Args) partition() string {
 	if a.Partition == "" {
@@ -43,7 +42,7 @@ func (w Workload) withDefaults(partition string) Workload {
 		w.TestPodName = "aws-cli-" + w.Name
 	}
 	if w.AccessCheck == "" {
-		w.AccessCheck = defaultAccessCheck
+		w.AccessCheck = verification.DefaultAccessCheck
 	}
 	return w
 }

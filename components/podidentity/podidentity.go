@@ -2,6 +2,7 @@ package podidentity
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -83,7 +84,7 @@ func NewPodIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.
 	return c, nil
 }
 
-// addWorkload runs the walkthrough's steps 2 to 5 for one workload, each
+// addWorkload runs the walkthrough's steps 2 to 6 for one workload, each
 // step returning what the next one needs.
 func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) (*WorkloadResources, error) {
 	res := &WorkloadResources{Settings: w}
@@ -136,8 +137,9 @@ func (c *PodIdentity) installAgent(ctx *pulumi.Context, name string) (*eks.Addon
 		ClusterName:  c.args.ClusterName,
 		AddonName:    pulumi.String(AgentAddonName),
 		AddonVersion: version,
-		// An agent installed by hand (the walkthrough's eksctl step) is taken
-		// over instead of failing the create.
+		// A self-managed agent (a DaemonSet applied by hand) is taken over
+		// instead of failing the create. An existing EKS add-on is not: EKS
+		// answers ResourceInUseException, and manageAgent: false is the way.
 		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
 		Preserve:                 pulumi.Bool(agent.Preserve),
@@ -335,13 +337,11 @@ func mergeTags(base, over map[string]string) map[string]string {
 	if len(base) == 0 && len(over) == 0 {
 		return nil
 	}
-	m := make(map[string]string, len(base)+len(over))
-	for k, v := range base {
-		m[k] = v
+	m := maps.Clone(base)
+	if m == nil {
+		m = map[string]string{}
 	}
-	for k, v := range over {
-		m[k] = v
-	}
+	maps.Copy(m, over)
 	return m
 }
 

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/platform-eng/eks-pod-identity/components/verification"
 )
 
 // Problem is one reason the component refuses its Args: the field path (as
@@ -131,7 +133,7 @@ func (a Args) settingsProblems(name string) Problems {
 		at := func(field string) string { return fmt.Sprintf("workloads[%d].%s", i, field) }
 		w.check(&ps, at, name, a.Partition)
 		if w.Verify && raw.AccessCheck == "" && !grantsS3List(w) {
-			ps.add(at("accessCheck"), "is not set, and the default %q needs s3:ListAllMyBuckets, which the managed policies in policyArns do not grant: set accessCheck to a command the role may run, or %q", defaultAccessCheck, AccessCheckOff)
+			ps.add(at("accessCheck"), "is not set, and the default %q needs s3:ListAllMyBuckets, which the managed policies in policyArns do not grant: set accessCheck to a command the role may run, or %q", verification.DefaultAccessCheck, AccessCheckOff)
 		}
 
 		if j, dup := seenName[w.Name]; dup && w.Name != "" {

@@ -61,8 +61,8 @@ func VerifyJobName(workload string, identity ...string) string {
 	sum := hex.EncodeToString(h.Sum(nil))[:verifyJobNameHashLength]
 	prefix := "verify-" + workload
 	// Job names feed the job-name label, which allows 63 characters.
-	if max := 63 - 1 - verifyJobNameHashLength; len(prefix) > max {
-		prefix = strings.TrimRight(prefix[:max], "-")
+	if limit := 63 - 1 - verifyJobNameHashLength; len(prefix) > limit {
+		prefix = strings.TrimRight(prefix[:limit], "-")
 	}
 	return prefix + "-" + sum
 }
@@ -81,9 +81,9 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 		permissions = append(permissions, p+"="+compactJSON(string(w.InlinePolicies[p])))
 	}
 	jobName := pulumi.All(res.Role.Arn, res.Role.AssumeRolePolicy, res.Association.AssociationId).ApplyT(func(ids []any) string {
-		identity := []string{ids[0].(string), ids[1].(string), ids[2].(string),
+		parts := []string{ids[0].(string), ids[1].(string), ids[2].(string),
 			w.Namespace, w.ServiceAccount, accessCheck, image, verification.Script}
-		return VerifyJobName(w.Name, append(identity, permissions...)...)
+		return VerifyJobName(w.Name, append(parts, permissions...)...)
 	}).(pulumi.StringOutput)
 
 	return batchv1.NewJob(ctx, verifyJobResourceName(name, w.Name), &batchv1.JobArgs{
