@@ -453,8 +453,24 @@ func TestDevStackLifecycle(t *testing.T) {
 		if job == nil {
 			t.Fatalf("verification job %q missing", jobName)
 		}
+		// kwok marks the Job's pod Succeeded without running the script, so
+		// this proves ordering and the provider's await, not the script.
 		if got := field(job, "status", "succeeded"); got != float64(1) {
 			t.Errorf("verification job succeeded = %v, want 1", got)
+		}
+		// What the engine did prove: the role ARN the script checks against
+		// is the one moto holds, resolved from the role resource's output.
+		containers, _ := field(job, "spec", "template", "spec", "containers").([]any)
+		var expected any
+		if len(containers) == 1 {
+			for _, e := range containers[0].(map[string]any)["env"].([]any) {
+				if e.(map[string]any)["name"] == "EXPECTED_ROLE_ARN" {
+					expected = e.(map[string]any)["value"]
+				}
+			}
+		}
+		if expected != aws.ToString(r.Arn) {
+			t.Errorf("job EXPECTED_ROLE_ARN = %v, want moto's %s", expected, aws.ToString(r.Arn))
 		}
 		if outs["agentAddonName"].Value != "eks-pod-identity-agent" {
 			t.Errorf("agentAddonName = %v", outs["agentAddonName"].Value)
