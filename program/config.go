@@ -33,14 +33,6 @@ const (
 	KeyWorkloads     = "workloads"
 )
 
-// aws:region and aws:profile are read by the program itself as well: the
-// region for the cluster lookup and `aws eks get-token`, the profile for the
-// kubeconfig's token. The other aws: keys are in awsprovider.go.
-const (
-	KeyAwsRegion  = "aws:region"
-	KeyAwsProfile = "aws:profile"
-)
-
 // Keys lists the project's keys in the order the README documents them.
 var Keys = []string{KeyClusterName, KeyManageAgent, KeyAgentVersion, KeyPreserveAgent,
 	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads}
@@ -48,23 +40,17 @@ var Keys = []string{KeyClusterName, KeyManageAgent, KeyAgentVersion, KeyPreserve
 // Settings is the stack configuration, parsed and checked.
 type Settings struct {
 	ClusterName string
-	Region      string
-	// Profile is the AWS shared-config profile; empty means the default chain.
-	Profile string
-	// AssumeRole is the role the provider (and the kubeconfig's token) uses.
-	AssumeRole *AssumeRole
-	// DefaultTags go on every AWS resource, as aws:defaultTags does.
-	DefaultTags map[string]string
-	// AWSOptions are the AWS provider's other plain settings from the stack
-	// (aws:allowedAccountIds, aws:skipMetadataApiCheck, ...), by ProviderArgs
-	// field name, already converted to their types.
-	AWSOptions map[string]any
+	// Region is aws:region, or AWS_REGION / AWS_DEFAULT_REGION: the default
+	// AWS provider's region, which the generated kubeconfig uses too.
+	Region string
+	// Token is the identity the generated kubeconfig's token is fetched as.
+	Token TokenIdentity
 	// Kubeconfig is a kubeconfig path or its content; empty means the program
 	// builds one from the cluster, authenticating with `aws eks get-token`.
 	Kubeconfig  string
 	KubeContext string
-	// Component holds everything but the cluster inputs and providers, which
-	// come from the cluster lookup and the providers the program creates.
+	// Component holds everything but the cluster inputs, which come from the
+	// cluster lookup.
 	Component podidentity.Args
 }
 
@@ -84,16 +70,11 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 	p := parser{raw: raw}
 	s := Settings{
 		ClusterName: p.str(KeyClusterName, ""),
-		Profile:     raw[KeyAwsProfile],
 		Kubeconfig:  p.str(KeyKubeconfig, ""),
 		KubeContext: p.str(KeyKubeContext, ""),
 	}
 	s.Region = firstNonEmpty(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
-	p.awsSettings(&s)
-	if s.AssumeRole != nil && s.AssumeRole.ExternalID != "" && s.Kubeconfig == "" {
-		p.problems = append(p.problems, "aws:assumeRole"+": has an externalId, which the generated kubeconfig's `aws eks get-token --role-arn` cannot pass: "+
-			"put role_arn and external_id in a shared-config profile and set aws:profile instead, or set "+key(KeyKubeconfig))
-	}
+	s.Token = p.tokenIdentity(s.Kubeconfig == "")
 	s.Component = podidentity.Args{
 		Agent: podidentity.Agent{
 			Skip:     !p.boolean(KeyManageAgent, true),
@@ -118,7 +99,9 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 	}
 	if s.Kubeconfig != "" && !looksLikeKubeconfigContent(s.Kubeconfig) {
 		if _, err := os.Stat(expandHome(s.Kubeconfig, env)); err != nil {
-			p.problem(KeyKubeconfig, "%q is neither kubeconfig content nor a readable file: %v", s.Kubeconfig, err)
+			// The value is not echoed: it may be kubeconfig content with a
+			// token that merely does not look like one.
+			p.problem(KeyKubeconfig, "is neither kubeconfig content nor a readable file (value not shown: it may hold credentials): %v", pathErrorCause(err))
 		}
 	}
 	// The component's own rules, reported under the config keys they came from.
@@ -230,11 +213,11 @@ func (p *parser) workloads() []podidentity.Workload {
 		}
 		dec := json.NewDecoder(bytes.NewReader(item))
 		dec.DisallowUnknownFields()
-		var w podidentity.Workload
+		var w workloadConfig
 		if err := dec.Decode(&w); err != nil {
 			p.problems = append(p.problems, key(at)+describeDecodeError(err))
 		}
-		workloads = append(workloads, w)
+		workloads = append(workloads, w.toComponent())
 	}
 	return workloads
 }
@@ -289,7 +272,7 @@ func jsonKind(goKind string) string {
 // workloadKeys lists the keys a workload object accepts, from the struct's
 // JSON tags so the list cannot drift from the code.
 func workloadKeys() []string {
-	t := reflect.TypeFor[podidentity.Workload]()
+	t := reflect.TypeFor[workloadConfig]()
 	keys := make([]string, 0, t.NumField())
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
@@ -303,6 +286,15 @@ func workloadKeys() []string {
 // as the Kubernetes provider does for its own kubeconfig input.
 func looksLikeKubeconfigContent(s string) bool {
 	return strings.Contains(s, "\n") || strings.HasPrefix(strings.TrimSpace(s), "{") || strings.Contains(s, "apiVersion:")
+}
+
+// pathErrorCause drops the path from an os error, keeping why it failed.
+func pathErrorCause(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func expandHome(path string, env func(string) string) string {

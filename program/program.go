@@ -1,8 +1,8 @@
 // Package program is the Pulumi program main.go runs: it reads the stack
-// configuration, looks up the cluster, builds explicit providers, creates the
-// PodIdentity component and exports what a user needs. It lives outside
-// package main so the mock tests and the Automation API engine tests run the
-// very same function.
+// configuration, looks up the cluster, builds the Kubernetes provider,
+// creates the PodIdentity component and exports what a user needs. It lives
+// outside package main so the mock tests and the Automation API engine tests
+// run the very same function.
 package program
 
 import (
@@ -10,7 +10,6 @@ import (
 	"os"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -40,17 +39,18 @@ type Deployment struct {
 
 // Deploy reads the configuration and creates everything; Run exports the
 // result. Tests call Deploy to see the outputs, which mocks cannot capture.
+//
+// AWS resources and the cluster lookup use the stack's default AWS provider,
+// which honours every aws: key. The Kubernetes provider is explicit, built
+// for the looked-up cluster, and handed to the component as an option: the
+// default one would follow whatever context ~/.kube/config has.
 func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	settings, err := Parse(rawConfig(ctx), os.Getenv)
 	if err != nil {
 		return nil, err
 	}
 
-	awsProvider, err := aws.NewProvider(ctx, "aws", awsProviderArgs(settings))
-	if err != nil {
-		return nil, fmt.Errorf("create AWS provider: %w", err)
-	}
-	cluster, err := eks.LookupCluster(ctx, &eks.LookupClusterArgs{Name: settings.ClusterName}, pulumi.Provider(awsProvider))
+	cluster, err := eks.LookupCluster(ctx, &eks.LookupClusterArgs{Name: settings.ClusterName})
 	if err != nil {
 		return nil, fmt.Errorf("look up EKS cluster %q in %s: %w", settings.ClusterName, settings.Region, err)
 	}
@@ -81,13 +81,12 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 
 	args.ClusterName = pulumi.String(cluster.Name)
 	args.ClusterArn = pulumi.String(cluster.Arn)
-	args.Providers = podidentity.Providers{AWS: awsProvider, Kubernetes: k8sProvider}
-	pi, err := podidentity.NewPodIdentity(ctx, ComponentName, args)
+	pi, err := podidentity.NewPodIdentity(ctx, ComponentName, args, pulumi.Providers(k8sProvider))
 	if err != nil {
 		return nil, err
 	}
 
-	exports := pi.Outputs()
+	exports := Exports(pi)
 	exports["clusterName"] = pulumi.String(cluster.Name)
 	exports["clusterArn"] = pulumi.String(cluster.Arn)
 	return &Deployment{Component: pi, Exports: exports}, nil
@@ -95,10 +94,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 
 // rawConfig collects the keys Parse reads, as Pulumi hands them over.
 func rawConfig(ctx *pulumi.Context) map[string]string {
-	full := []string{KeyAwsRegion, KeyAwsProfile}
-	for _, f := range awsFields {
-		full = append(full, f.key)
-	}
+	full := append([]string{}, awsKeys...)
 	for _, k := range Keys {
 		full = append(full, key(k))
 	}

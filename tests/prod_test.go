@@ -14,7 +14,6 @@ func TestProdStackResources(t *testing.T) {
 		got = append(got, reg.Type+" "+reg.Name)
 	}
 	want := []string{
-		tAWSProvider + " aws",
 		tK8sProvider + " kubernetes",
 		tComponent + " pod-identity",
 		tRole + " pod-identity-invoices-role",

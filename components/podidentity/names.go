@@ -35,7 +35,7 @@ func (w Workload) withDefaults(partition string) Workload {
 	if w.Trust == "" {
 		w.Trust = TrustScoped
 	}
-	if w.PolicyArns == nil {
+	if w.PolicyArns == nil && len(w.InlinePolicies) == 0 {
 		w.PolicyArns = []string{ManagedPolicyArn(partition, DefaultPolicyName)}
 	}
 	if w.TestPod && w.TestPodName == "" {

@@ -66,21 +66,6 @@ func TestManagedPolicyArn(t *testing.T) {
 	}
 }
 
-func TestPolicyDocumentAcceptsStringOrObject(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{`"{\"Version\":\"2012-10-17\"}"`, `{"Version":"2012-10-17"}`},
-		{`{ "Version": "2012-10-17", "Statement": [] }`, `{"Version":"2012-10-17","Statement":[]}`},
-	} {
-		var d podidentity.PolicyDocument
-		if err := json.Unmarshal([]byte(tc.in), &d); err != nil {
-			t.Fatalf("%s: %v", tc.in, err)
-		}
-		if string(d) != tc.want {
-			t.Errorf("%s decoded to %s, want %s", tc.in, d, tc.want)
-		}
-	}
-}
-
 func TestVerifyJobName(t *testing.T) {
 	base := podidentity.VerifyJobName("pod-id-sa", "arn:aws:iam::1:role/A", "a-1", "s3 ls")
 	if !strings.HasPrefix(base, "verify-pod-id-sa-") || len(base) != len("verify-pod-id-sa-")+8 {
@@ -102,20 +87,5 @@ func TestVerifyJobName(t *testing.T) {
 	long := podidentity.VerifyJobName(strings.Repeat("w", 63), "x")
 	if len(long) > 63 || strings.Contains(long, "--") {
 		t.Errorf("long name %q (%d chars) is not a valid job name", long, len(long))
-	}
-}
-
-func TestVerifyCommands(t *testing.T) {
-	got := podidentity.VerifyCommands("apps", "aws-cli-api", "s3 ls s3://b")
-	want := []string{
-		"kubectl exec -n apps aws-cli-api -- aws sts get-caller-identity",
-		"kubectl exec -n apps aws-cli-api -- aws s3 ls s3://b",
-		"kubectl exec -n apps aws-cli-api -- env | grep AWS_CONTAINER_AUTHORIZATION_TOKEN",
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %q\nwant %q", got, want)
-	}
-	if off := podidentity.VerifyCommands("apps", "p", podidentity.AccessCheckOff); len(off) != 2 {
-		t.Errorf("access check off still lists %d commands: %q", len(off), off)
 	}
 }

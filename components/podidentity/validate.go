@@ -83,17 +83,11 @@ func (a Args) Validate(name string) error {
 	if a.ClusterArn == nil {
 		ps.add("clusterArn", "is required: scoped trust policies pin the cluster by ARN")
 	}
-	if a.Providers.AWS == nil {
-		ps.add("providers.aws", "is required: the component never uses the ambient default AWS provider")
-	}
-	if a.Providers.Kubernetes == nil {
-		ps.add("providers.kubernetes", "is required: the component never uses the ambient default Kubernetes provider")
-	}
 	return ps.err()
 }
 
 // ValidateSettings reports the problems Validate would find in the plain
-// settings (everything but the cluster inputs and providers), so a program
+// settings (everything but the cluster inputs), so a program
 // can refuse bad configuration before it creates providers or looks anything
 // up.
 func (a Args) ValidateSettings(name string) error {
@@ -213,7 +207,7 @@ func (w Workload) check(ps *Problems, at func(string) string, component, partiti
 		if len(pname) > 128 || !iamNameRe.MatchString(pname) {
 			ps.add(field, "%q is not a valid inline policy name: 1 to 128 characters, letters, digits and +=,.@_-", pname)
 		}
-		if err := checkPolicyDocument(string(w.InlinePolicies[pname])); err != nil {
+		if err := checkPolicyDocument(w.InlinePolicies[pname]); err != nil {
 			ps.add(field, "policy document %s", err)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -36,17 +35,6 @@ func compactJSON(doc string) string {
 		return doc
 	}
 	return b.String()
-}
-
-// VerifyCommands are the walkthrough's step-5 checks against the test Pod,
-// filled in for a user to copy.
-func VerifyCommands(namespace, pod, accessCheck string) []string {
-	exec := fmt.Sprintf("kubectl exec -n %s %s -- ", namespace, pod)
-	cmds := []string{exec + "aws sts get-caller-identity"}
-	if accessCheck != AccessCheckOff {
-		cmds = append(cmds, exec+"aws "+accessCheck)
-	}
-	return append(cmds, exec+"env | grep AWS_CONTAINER_AUTHORIZATION_TOKEN")
 }
 
 // VerifyJobName names the verification Job after what it verifies, so a new
@@ -115,7 +103,7 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 				},
 			},
 		},
-	}, c.k8sOpts(
+	}, c.childOpts(
 		pulumi.DependsOn(identity),
 		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: verifyProviderTimeout, Update: verifyProviderTimeout}),
 	)...)
