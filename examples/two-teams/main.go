@@ -46,7 +46,7 @@ func run(ctx *pulumi.Context) error {
 		Kubeconfig: cfg.RequireSecret("kubeconfig"),
 	})
 	if err != nil {
-		return fmt.Errorf("Kubernetes provider: %w", err)
+		return fmt.Errorf("kubernetes provider: %w", err)
 	}
 	providers := pulumi.Providers(awsProvider, k8sProvider)
 	partition := strings.Split(cluster.Arn, ":")[1]

@@ -185,14 +185,6 @@ func workloads(t *testing.T, cfg config.Map, edit func([]map[string]any)) {
 	cfg[k] = config.NewObjectValue(string(b))
 }
 
-func set(t *testing.T, cfg config.Map, key, value string) {
-	k, err := config.ParseKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg[k] = config.NewValue(value)
-}
-
 func copyFile(t *testing.T, from, to string) {
 	b, err := os.ReadFile(from)
 	if err != nil {
