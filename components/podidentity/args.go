@@ -61,6 +61,12 @@ type Args struct {
 	Tags map[string]string
 	// Workloads are the service accounts that get a role. At least one.
 	Workloads []Workload
+	// DependsOn are resources the add-on, the associations and every
+	// Kubernetes resource wait for, such as the node group of a cluster
+	// created in the same program: without nodes the agent has nowhere to
+	// run and the pods cannot schedule. Roles and policies do not wait.
+	// Optional.
+	DependsOn []pulumi.Resource
 }
 
 // Agent configures the eks-pod-identity-agent add-on. The zero value installs

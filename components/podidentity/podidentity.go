@@ -177,6 +177,7 @@ func (c *PodIdentity) installAgent(ctx *pulumi.Context, name string) (*eks.Addon
 	}, c.childOpts(
 		// Add-on names are unique per cluster: a replacement must delete first.
 		pulumi.DeleteBeforeReplace(true),
+		c.waitForArgs(),
 	)...)
 }
 
@@ -250,6 +251,7 @@ func (c *PodIdentity) associate(ctx *pulumi.Context, name string, w Workload, ro
 		// One association per cluster, namespace and service account: a
 		// create-before-delete replacement would answer ResourceInUseException.
 		pulumi.DeleteBeforeReplace(true),
+		c.waitForArgs(),
 	)...)
 }
 
@@ -264,7 +266,7 @@ func (c *PodIdentity) createNamespaces(ctx *pulumi.Context, name string, workloa
 				Name:   pulumi.String(w.Namespace),
 				Labels: labels(name, ""),
 			},
-		}, c.childOpts()...)
+		}, c.childOpts(c.waitForArgs())...)
 		if err != nil {
 			return fmt.Errorf("create namespace %s: %w", w.Namespace, err)
 		}
@@ -285,7 +287,7 @@ func (c *PodIdentity) createServiceAccount(ctx *pulumi.Context, name string, w W
 			Namespace: namespaceInput(w, ns),
 			Labels:    labels(name, w.Name),
 		},
-	}, c.childOpts()...)
+	}, c.childOpts(c.waitForArgs())...)
 }
 
 // Step 5c: the walkthrough's test Pod.
@@ -307,6 +309,7 @@ func (c *PodIdentity) createTestPod(ctx *pulumi.Context, name string, w Workload
 		},
 	}, c.childOpts(
 		pulumi.DependsOn(identity),
+		c.waitForArgs(),
 		// The pod has a fixed name, so a replacement must delete it first.
 		pulumi.DeleteBeforeReplace(true),
 	)...)
@@ -338,6 +341,12 @@ func (c *PodIdentity) identityDependencies(res *WorkloadResources) []pulumi.Reso
 // the child inherits the providers the caller passed, and nothing pinned.
 func (c *PodIdentity) childOpts(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
 	return append([]pulumi.ResourceOption{pulumi.Parent(c)}, extra...)
+}
+
+// waitForArgs makes a child wait for Args.DependsOn. Children do not
+// inherit their parent's DependsOn, so each that must wait says so.
+func (c *PodIdentity) waitForArgs() pulumi.ResourceOption {
+	return pulumi.DependsOn(c.args.DependsOn)
 }
 
 // namespaceInput takes the namespace from the Namespace resource when the

@@ -105,6 +105,7 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 		},
 	}, c.childOpts(
 		pulumi.DependsOn(identity),
+		c.waitForArgs(),
 		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: verifyProviderTimeout, Update: verifyProviderTimeout}),
 	)...)
 }
