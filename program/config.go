@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 )
@@ -34,12 +35,16 @@ const (
 )
 
 // Keys lists the project's keys in the order the README documents them.
-var Keys = []string{KeyClusterName, KeyManageAgent, KeyAgentVersion, KeyPreserveAgent,
+var Keys = []string{KeyClusterName, KeyCreateCluster, KeyManageAgent, KeyAgentVersion, KeyPreserveAgent,
 	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads}
 
 // Settings is the stack configuration, parsed and checked.
 type Settings struct {
+	// ClusterName is the existing cluster's name, or the created one's.
 	ClusterName string
+	// Create is the cluster to create (createCluster); nil when the stack
+	// names an existing cluster.
+	Create *ClusterSpec
 	// Region is aws:region, or AWS_REGION / AWS_DEFAULT_REGION: the default
 	// AWS provider's region, which the generated kubeconfig uses too.
 	Region string
@@ -86,10 +91,16 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 		Workloads: p.workloads(),
 	}
 
-	if _, ok := raw[key(KeyClusterName)]; !ok {
-		p.problem(KeyClusterName, "is required: the name of the EKS cluster, e.g. `pulumi config set %s my-eks-cluster`", KeyClusterName)
-	} else if err := podidentity.CheckClusterName(s.ClusterName); err != nil {
-		p.problem(KeyClusterName, "%v", err)
+	s.Create = p.createCluster(s, time.Now())
+	switch {
+	case s.Create != nil:
+		s.ClusterName = s.Create.Name
+	case s.ClusterName == "":
+		p.problem(KeyClusterName, "is required: the name of an existing EKS cluster, e.g. `pulumi config set %s my-eks-cluster`, or set %s to create one", KeyClusterName, KeyCreateCluster)
+	default:
+		if err := podidentity.CheckClusterName(s.ClusterName); err != nil {
+			p.problem(KeyClusterName, "%v", err)
+		}
 	}
 	if s.Region == "" {
 		p.problems = append(p.problems, KeyAwsRegion+": is not set and neither is AWS_REGION: run `pulumi config set aws:region us-east-1`")

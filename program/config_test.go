@@ -364,6 +364,9 @@ func TestPulumiYamlMatchesTheProgram(t *testing.T) {
 		if decl.Description == "" {
 			t.Errorf("%s has no description", k)
 		}
+		if _, set := withDefaults[key(k)]; set {
+			continue // the stack sets it, as clusterName in baseConfig
+		}
 		switch d := decl.Default.(type) {
 		case string:
 			withDefaults[key(k)] = d
