@@ -49,6 +49,9 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	if err != nil {
 		return nil, err
 	}
+	if settings.Create != nil {
+		return deployCreated(ctx, settings) // newcluster.go
+	}
 
 	cluster, err := eks.LookupCluster(ctx, &eks.LookupClusterArgs{Name: settings.ClusterName})
 	if err != nil {
