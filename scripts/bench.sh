@@ -87,6 +87,21 @@ END {
 			m(n, "sequential-s"), m(n, "speedup-x"), m(n, "overshoot-ms"), m(n, "gaps-ms"), \
 			(r <= 1.05 ? "yes" : "NO")
 	}
+	header = 0
+	for (k = 1; k <= names; k++) {
+		n = order[k]
+		if (n !~ /^BenchmarkSimulatedDeploy\// || m(n, "after-nodes-s") == "") continue
+		if (!header) {
+			print ""
+			print "createCluster stacks: what the pod identity adds once the node group is ready"
+			print ""
+			print "| stack | cluster + nodes | after the nodes | wall |"
+			print "|---|---:|---:|---:|"
+			header = 1
+		}
+		printf "| %s | %.1f s | %.1f s | %.1f s |\n", substr(n, 26), \
+			m(n, "wall-s") - m(n, "after-nodes-s"), m(n, "after-nodes-s"), m(n, "wall-s")
+	}
 	print ""
 	print "Program overhead (one run under mocks, no waits)"
 	print ""
