@@ -347,8 +347,11 @@ func TestPulumiYamlMatchesTheProgram(t *testing.T) {
 	if v := proj.Config["pulumi:disable-default-providers"].Value; !reflect.DeepEqual(v, []any{"kubernetes"}) {
 		t.Errorf("pulumi:disable-default-providers = %v, want [kubernetes]", v)
 	}
-	if !proj.Config[KeyKubeconfig].Secret {
-		t.Errorf("%s is not declared secret: true, though it may carry a token", KeyKubeconfig)
+	// A secret key with a default fails the CLI's own validation on every
+	// stack that leaves it unset (the engine tier's sandbox stack shows it);
+	// the program marks the value secret instead (tests/program_test.go).
+	if proj.Config[KeyKubeconfig].Secret {
+		t.Errorf("%s is declared secret: true with a default, which the CLI refuses on every stack that does not set it", KeyKubeconfig)
 	}
 	slices.Sort(declared)
 	keys := slices.Clone(Keys)

@@ -136,8 +136,7 @@ func (e *env) stack(name, from string, mutate func(cfg config.Map)) auto.Stack {
 	if err != nil {
 		e.t.Fatalf("create stack %s: %v", name, err)
 	}
-	// Pulumi.yaml declares the kubeconfig secret: the CLI refuses it in
-	// plain text, so it is set the way the README says, encrypted.
+	// Set the way the README says, encrypted: it may carry a token.
 	if err := s.SetConfig(e.ctx, program.Project+":"+program.KeyKubeconfig, auto.ConfigValue{Value: e.kubeconfig, Secret: true}); err != nil {
 		e.t.Fatalf("set the kubeconfig of stack %s: %v", name, err)
 	}
