@@ -34,6 +34,10 @@ small middleware that serves those REST routes, with AWS semantics:
   {"rolePropagationSeconds": n} at run time) also refuses roles younger
   than n seconds that way, imitating IAM eventual consistency.
 
+  Node groups stay moto's own, except that a node-group call naming a
+  cluster that does not exist answers ResourceNotFoundException (404), as
+  EKS does, where moto fails with a 500.
+
   As on AWS, a create/update repeated with the same clientRequestToken (an
   SDK retry) is answered with the original result instead of a conflict.
 
@@ -43,6 +47,10 @@ small middleware that serves those REST routes, with AWS semantics:
 Helper routes for the test tier (unsigned, plain JSON):
     GET  /moto-ext/health    -> {"ok": true}
     GET|POST /moto-ext/config -> runtime settings, e.g. {"rolePropagationSeconds": 0}
+    POST /moto-ext/cluster-defaults -> {"endpoint", "certificateAuthorityData"}:
+         clusters made by CreateCluster (pulumi-eks's, through the stand-ins)
+         report this endpoint and CA from their first DescribeCluster on,
+         i.e. the local kube-apiserver; {} clears it
     POST /moto-ext/clusters  -> create or patch an EKS cluster record:
          {"name", "endpoint", "certificateAuthorityData" (base64 PEM),
           "version" ("1.33"), "region" (us-east-1), "accountId"
@@ -100,6 +108,10 @@ ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
 RESOLVE_CONFLICTS = ("NONE", "OVERWRITE", "PRESERVE")
 
 _lock = threading.RLock()
+
+# Endpoint and CA that clusters made by CreateCluster report, set through
+# POST /moto-ext/cluster-defaults (empty: moto's own).
+_cluster_defaults: dict[str, str] = {}
 
 # Runtime settings, changeable through POST /moto-ext/config.
 _settings: dict[str, Any] = {
@@ -611,6 +623,7 @@ def register_cluster(body: dict[str, Any]) -> Response:
         )
     cluster.endpoint = endpoint
     cluster.certificate_authority = {"data": ca}
+    cluster.ext_pointed = True
     cluster.version = version
     cluster.platformVersion = body.get("platformVersion") or "eks.1"
     cluster.status = "ACTIVE"
@@ -628,6 +641,37 @@ def register_cluster(body: dict[str, Any]) -> Response:
             }
         },
     )
+
+
+def set_cluster_defaults(body: dict[str, Any]) -> Response:
+    if not body:
+        _cluster_defaults.clear()
+        return _json(200, {})
+    endpoint, ca = body.get("endpoint"), body.get("certificateAuthorityData")
+    if not endpoint or not ca:
+        raise InvalidParameter("endpoint and certificateAuthorityData are required (or {} to clear)")
+    try:
+        base64.b64decode(ca, validate=True)
+    except Exception:  # noqa: BLE001
+        raise InvalidParameter("certificateAuthorityData must be base64")
+    _cluster_defaults.update(endpoint=endpoint, certificateAuthorityData=ca)
+    return _json(200, dict(_cluster_defaults))
+
+
+DESCRIBE_CLUSTER_RE = re.compile(r"^/clusters/(?P<cluster>[^/]+)/?$")
+NODEGROUPS_RE = re.compile(r"^/clusters/(?P<cluster>[^/]+)/node-groups(/.*)?$")
+
+
+def _point_new_cluster(ctx: dict[str, Any], name: str) -> None:
+    """A cluster CreateCluster made answers with the local apiserver's endpoint."""
+    if not _cluster_defaults:
+        return
+    cluster = _eks_backend(ctx["account"], ctx["region"]).clusters.get(name)
+    if cluster is None or getattr(cluster, "ext_pointed", False):
+        return
+    cluster.endpoint = _cluster_defaults["endpoint"]
+    cluster.certificate_authority = {"data": _cluster_defaults["certificateAuthorityData"]}
+    cluster.ext_pointed = True
 
 
 # --------------------------------------------------------------------------
@@ -727,10 +771,22 @@ class EksExtension:
                         response = _json(200, dict(_settings))
                     elif path == "/moto-ext/clusters" and request.method == "POST":
                         response = register_cluster(json.loads(request.get_data(as_text=True) or "{}"))
+                    elif path == "/moto-ext/cluster-defaults" and request.method == "POST":
+                        response = set_cluster_defaults(json.loads(request.get_data(as_text=True) or "{}"))
                     else:
                         response = _json(404, {"message": f"no such helper route: {request.method} {path}"})
             else:
                 scope = _sigv4_scope(environ)
+                m = DESCRIBE_CLUSTER_RE.match(path)
+                if scope and scope[2] == "eks" and m and environ.get("REQUEST_METHOD") == "GET":
+                    with _lock:
+                        _point_new_cluster({"account": _account_for(scope[0]), "region": scope[1]}, m.group("cluster"))
+                ng = NODEGROUPS_RE.match(path)
+                if scope and scope[2] == "eks" and ng:
+                    # moto answers node-group calls on a missing cluster
+                    # with a 500 (KeyError); EKS with ResourceNotFoundException.
+                    with _lock:
+                        _cluster(_account_for(scope[0]), scope[1], ng.group("cluster"))
                 if scope and scope[2] == "eks" and (
                     "/addons" in path
                     or "/pod-identity-associations" in path
