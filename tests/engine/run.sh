@@ -12,7 +12,8 @@
 #     checks it (smoke.sh);
 #  4. HOOK: starts moto, the AWS stand-in (tests/engine/moto/start.sh);
 #  5. HOOK: builds the stand-in pulumi-resource-aws from the tests/engine
-#     module and installs it as v6.83.4;
+#     module and installs it as v6.83.4, and the stand-in pulumi-resource-eks
+#     (tests/engine/eksstandin) as v3.9.1;
 #  6. runs `go test -tags engine -v -count=1 ./...` in tests/engine.
 # Everything started is stopped by PID on exit, failure included.
 #
@@ -28,6 +29,7 @@ export ENGINE_CACHE="${ENGINE_CACHE:-$HOME/.cache/eks-pod-identity-engine}"
 
 K8S_PLUGIN_VERSION=4.32.0
 AWS_PLUGIN_VERSION=6.83.4
+EKS_PLUGIN_VERSION=3.9.1
 
 if [[ -n "${ENGINE_WORK:-}" ]]; then
   mkdir -p "$ENGINE_WORK"
@@ -134,7 +136,7 @@ export AWS_ENDPOINT_URL="$ENGINE_MOTO_ENDPOINT"
 log "moto at $ENGINE_MOTO_ENDPOINT"
 
 # ---- 5. HOOK: stand-in pulumi-resource-aws ----------------------------------------
-phase "aws plugin build+install"
+phase "aws+eks plugins build+install"
 AWS_PKG="${ENGINE_AWS_PLUGIN_PKG:-}"
 if [[ -z "$AWS_PKG" ]]; then
   if [[ -d "$ENGINE_DIR/awsstandin/cmd/pulumi-resource-aws" ]]; then
@@ -147,6 +149,10 @@ fi
 pulumi plugin install resource aws "v$AWS_PLUGIN_VERSION" \
   --file "$ENGINE_WORK/bin/pulumi-resource-aws" >&2
 export ENGINE_AWS_PLUGIN_VERSION="$AWS_PLUGIN_VERSION"
+# The pulumi-eks stand-in (its plugin is a Node.js binary not to be had here).
+(cd "$ENGINE_DIR" && go build -o "$ENGINE_WORK/bin/pulumi-resource-eks" ./eksstandin)
+pulumi plugin install resource eks "v$EKS_PLUGIN_VERSION" \
+  --file "$ENGINE_WORK/bin/pulumi-resource-eks" >&2
 export ENGINE_K8S_PLUGIN_VERSION="$K8S_PLUGIN_VERSION"
 pulumi plugin ls >&2
 
