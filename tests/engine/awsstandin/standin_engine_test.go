@@ -764,6 +764,11 @@ func TestMotoExtensionSemantics(t *testing.T) {
 	}
 	_, err = e.ListPodIdentityAssociations(ctx, &eks.ListPodIdentityAssociationsInput{ClusterName: aws.String("nope")})
 	wantErr(t, err, "ResourceNotFoundException")
+	// Node groups are moto's, but a missing cluster answers as EKS does.
+	_, err = e.ListNodegroups(ctx, &eks.ListNodegroupsInput{ClusterName: aws.String("nope")})
+	wantErr(t, err, "ResourceNotFoundException")
+	_, err = e.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String("nope"), NodegroupName: aws.String("ng")})
+	wantErr(t, err, "ResourceNotFoundException")
 	_, err = e.DescribePodIdentityAssociation(ctx, &eks.DescribePodIdentityAssociationInput{
 		ClusterName: aws.String(testCluster), AssociationId: aws.String("a-00000000000000000")})
 	wantErr(t, err, "ResourceNotFoundException")
