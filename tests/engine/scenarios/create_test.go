@@ -332,7 +332,11 @@ func TestSandboxCreatesClusterAndPodIdentity(t *testing.T) {
 			t.Errorf("cluster %s still in moto (err %v)", sandboxCluster, err)
 		}
 		if ngs, err := client.ListNodegroups(e.ctx, &eks.ListNodegroupsInput{ClusterName: aws.String(sandboxCluster)}); !isEKSNotFound(err) {
-			t.Errorf("node groups left: %v (err %v)", ngs, err)
+			var left []string
+			if ngs != nil {
+				left = ngs.Nodegroups
+			}
+			t.Errorf("node groups of %s still listed: %v (err %v)", sandboxCluster, left, err)
 		}
 		if _, err := client.ListPodIdentityAssociations(e.ctx, &eks.ListPodIdentityAssociationsInput{ClusterName: aws.String(sandboxCluster)}); !isEKSNotFound(err) {
 			t.Errorf("associations still listed for %s (err %v)", sandboxCluster, err)
