@@ -143,7 +143,9 @@ func configKeyFor(field string) string {
 	if k, ok := componentFieldKeys[field]; ok {
 		return k
 	}
-	return field
+	// Preset inputs are the component's Workload.PresetInputs, but plain
+	// workload keys (hostedZoneArns, bucketArns) in the stack file.
+	return strings.Replace(field, ".presetInputs.", ".", 1)
 }
 
 func key(k string) string { return Project + ":" + k }

@@ -145,7 +145,7 @@ func TestParseRefusals(t *testing.T) {
 		{"workload not an object", func(c map[string]string) { c["eks-pod-identity:workloads"] = `["pod-id-sa"]` },
 			"eks-pod-identity:workloads[0]: is a string, expected an object with serviceAccount and optional settings"},
 		{"unknown workload key", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAcount":"a"}]` },
-			`eks-pod-identity:workloads[0]: unknown key "serviceAcount" (allowed: accessCheck, createNamespace, externalServiceAccount, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, roleDescription, roleName, rolePath, serviceAccount, tags, testPod, testPodName, trust, verify)`},
+			`eks-pod-identity:workloads[0]: unknown key "serviceAcount" (allowed: accessCheck, bucketArns, createNamespace, externalServiceAccount, hostedZoneArns, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, preset, roleDescription, roleName, rolePath, serviceAccount, tags, testPod, testPodName, trust, verify)`},
 		{"wrong type in workload", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","testPod":"yes"}]`
 		},

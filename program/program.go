@@ -64,6 +64,9 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	if problems := componentProblems(args); len(problems) > 0 {
 		return nil, &ConfigError{Problems: problems}
 	}
+	if err := checkPresets(ctx, cluster, args); err != nil {
+		return nil, err
+	}
 
 	kubeconfig := settings.Kubeconfig
 	if kubeconfig == "" {

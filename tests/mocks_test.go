@@ -49,6 +49,9 @@ type recorder struct {
 	// associationSalt varies the association IDs the mock hands out, as a
 	// re-created association would get a new one.
 	associationSalt string
+	// addons are the EKS add-ons installed on the cluster, by name, as
+	// aws:eks/getAddon answers for them; any other is not found.
+	addons map[string]resource.PropertyMap
 }
 
 func newRecorder(stack string, cluster resource.PropertyMap) *recorder {
@@ -112,6 +115,15 @@ func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 			return nil, fmt.Errorf("ResourceNotFoundException: No cluster found for name: %s", got)
 		}
 		return r.cluster, nil
+	}
+	if args.Token == "aws:eks/getAddon:getAddon" {
+		name := args.Args["addonName"].StringValue()
+		if addon, ok := r.addons[name]; ok {
+			return addon, nil
+		}
+		// pulumi-aws's answer for EKS's ResourceNotFoundException.
+		return nil, fmt.Errorf("invoking aws:eks/getAddon:getAddon: 1 error occurred:\n\t* reading EKS Add-On (%s,%s): couldn't find resource",
+			args.Args["clusterName"].StringValue(), name)
 	}
 	return nil, fmt.Errorf("unexpected invoke %s", args.Token)
 }

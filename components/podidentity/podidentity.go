@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 
+	"github.com/platform-eng/eks-pod-identity/components/presets"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
@@ -62,6 +63,11 @@ type WorkloadResources struct {
 	ServiceAccount *corev1.ServiceAccount
 	TestPod        *corev1.Pod
 	VerifyJob      *batchv1.Job
+
+	// presetPolicies are the rendered documents of the preset's inline
+	// policies, in InlinePolicies order after the workload's own: what the
+	// verification proves includes them.
+	presetPolicies []pulumi.StringOutput
 }
 
 // NewPodIdentity validates args and, only if they are valid, registers the
@@ -123,6 +129,9 @@ func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) 
 	}
 	if res.Attachments, res.InlinePolicies, err = c.attachPolicies(ctx, name, w, res.Role); err != nil {
 		return nil, fmt.Errorf("attach policies: %w", err)
+	}
+	if err = c.attachPresetPolicies(ctx, name, w, res); err != nil {
+		return nil, fmt.Errorf("attach preset policies: %w", err)
 	}
 	if res.Association, err = c.associate(ctx, name, w, res.Role); err != nil {
 		return nil, fmt.Errorf("create association: %w", err)
@@ -236,6 +245,28 @@ func (c *PodIdentity) attachPolicies(ctx *pulumi.Context, name string, w Workloa
 		inline = append(inline, p)
 	}
 	return attachments, inline, nil
+}
+
+// Step 3, preset part: the preset's own documents, rendered for this
+// cluster (a document may name it, and the name may be another resource's
+// output) in the cluster's partition.
+func (c *PodIdentity) attachPresetPolicies(ctx *pulumi.Context, name string, w Workload, res *WorkloadResources) error {
+	for _, doc := range w.presetDocuments() {
+		text := c.args.ClusterName.ToStringOutput().ApplyT(func(cluster string) (string, error) {
+			return doc.Render(presets.Target{Partition: c.args.partition(), ClusterName: cluster, Inputs: w.PresetInputs})
+		}).(pulumi.StringOutput)
+		p, err := iam.NewRolePolicy(ctx, inlinePolicyResourceName(name, w.Name, doc.Name), &iam.RolePolicyArgs{
+			Role:   res.Role.Name,
+			Name:   pulumi.String(doc.Name),
+			Policy: text,
+		}, c.childOpts()...)
+		if err != nil {
+			return fmt.Errorf("inline policy %s: %w", doc.Name, err)
+		}
+		res.InlinePolicies = append(res.InlinePolicies, p)
+		res.presetPolicies = append(res.presetPolicies, text)
+	}
+	return nil
 }
 
 // Step 4: the Pod Identity Association.

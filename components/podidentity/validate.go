@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/platform-eng/eks-pod-identity/components/presets"
 	"github.com/platform-eng/eks-pod-identity/components/verification"
 )
 
@@ -126,7 +127,8 @@ func (a Args) settingsProblems(name string) Problems {
 		w := raw.withDefaults(a.partition())
 		at := func(field string) string { return fmt.Sprintf("workloads[%d].%s", i, field) }
 		w.check(&ps, at, name, a.Partition)
-		if w.Verify && raw.AccessCheck == "" && !grantsS3List(w) {
+		checkPreset(&ps, at, raw, a.Partition)
+		if w.Verify && raw.AccessCheck == "" && raw.Preset == "" && !grantsS3List(w) {
 			ps.add(at("accessCheck"), "is not set, and the default %q needs s3:ListAllMyBuckets, which the managed policies in policyArns do not grant: set accessCheck to a command the role may run, or %q", verification.DefaultAccessCheck, AccessCheckOff)
 		}
 
@@ -152,8 +154,10 @@ func (a Args) settingsProblems(name string) Problems {
 
 func (w Workload) check(ps *Problems, at func(string) string, component, partition string) {
 	saValid := dns1123SubRe.MatchString(w.ServiceAccount) && len(w.ServiceAccount) <= 253
-	if w.ServiceAccount == "" {
-		ps.add(at("serviceAccount"), "is required")
+	_, knownPreset := presets.Lookup(w.Preset)
+	if w.ServiceAccount == "" && (w.Preset == "" || knownPreset) {
+		// An unknown preset is the one problem: it would have given the name.
+		ps.add(at("serviceAccount"), "is required (or name a preset that gives it)")
 	} else if !saValid {
 		ps.add(at("serviceAccount"), "%q %s", w.ServiceAccount, dns1123SubRule)
 	}
@@ -220,6 +224,30 @@ func (w Workload) check(ps *Problems, at func(string) string, component, partiti
 		ps.add(at("testPodName"), "is set but testPod is false; set testPod: true or remove testPodName")
 	}
 	checkAccessCheck(ps, at("accessCheck"), w.AccessCheck)
+}
+
+// checkPreset refuses an unknown preset, the preset's inputs by its own
+// rules, inputs without a preset, and a preset's access check kept after
+// the policies it was written for were replaced.
+func checkPreset(ps *Problems, at func(string) string, raw Workload, partition string) {
+	if raw.Preset == "" {
+		for _, pr := range presets.CheckInputsWithoutPreset(raw.PresetInputs) {
+			ps.add(at("presetInputs."+pr.Field), "%s", pr.Msg)
+		}
+		return
+	}
+	p, ok := presets.Lookup(raw.Preset)
+	if !ok {
+		ps.add(at("preset"), "%q is not a preset (known: %s)", raw.Preset, strings.Join(presets.Names(), ", "))
+		return
+	}
+	for _, pr := range p.CheckInputs(partition, raw.PresetInputs) {
+		ps.add(at("presetInputs."+pr.Field), "%s", pr.Msg)
+	}
+	if raw.Verify && raw.AccessCheck == "" && (raw.PolicyArns != nil || raw.InlinePolicies != nil) {
+		ps.add(at("accessCheck"), "is not set, and preset %q's check %q was written for the preset's policies, which policyArns/inlinePolicies replace here: set accessCheck to a command the role may run, or %q",
+			p.Name, p.AccessCheckText(), AccessCheckOff)
+	}
 }
 
 // s3ListPolicies are the AWS managed policies that allow the default access

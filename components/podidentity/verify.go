@@ -68,9 +68,16 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 	for _, p := range sortedKeys(w.InlinePolicies) {
 		permissions = append(permissions, p+"="+compactJSON(string(w.InlinePolicies[p])))
 	}
-	jobName := pulumi.All(res.Role.Arn, res.Role.AssumeRolePolicy, res.Association.AssociationId).ApplyT(func(ids []any) string {
+	inputs := []any{res.Role.Arn, res.Role.AssumeRolePolicy, res.Association.AssociationId}
+	for _, doc := range res.presetPolicies {
+		inputs = append(inputs, doc)
+	}
+	jobName := pulumi.All(inputs...).ApplyT(func(ids []any) string {
 		parts := []string{ids[0].(string), ids[1].(string), ids[2].(string),
 			w.Namespace, w.ServiceAccount, accessCheck, image, verification.Script}
+		for _, doc := range ids[3:] {
+			parts = append(parts, "preset="+compactJSON(doc.(string)))
+		}
 		return VerifyJobName(w.Name, append(parts, permissions...)...)
 	}).(pulumi.StringOutput)
 
