@@ -31,11 +31,12 @@ const (
 	KeyKubeContext   = "kubeContext"
 	KeyTags          = "tags"
 	KeyWorkloads     = "workloads"
+	KeyAdopt         = "adopt"
 )
 
 // Keys lists the project's keys in the order the README documents them.
 var Keys = []string{KeyClusterName, KeyManageAgent, KeyAgentVersion, KeyPreserveAgent,
-	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads}
+	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads, KeyAdopt}
 
 // Settings is the stack configuration, parsed and checked.
 type Settings struct {
@@ -52,6 +53,9 @@ type Settings struct {
 	// Component holds everything but the cluster inputs, which come from the
 	// cluster lookup.
 	Component podidentity.Args
+	// Adopt takes over existing objects the stack would otherwise fail to
+	// create (adopt.go).
+	Adopt bool
 }
 
 // ConfigError lists every problem found in the stack configuration, each
@@ -72,6 +76,7 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 		ClusterName: p.str(KeyClusterName, ""),
 		Kubeconfig:  p.str(KeyKubeconfig, ""),
 		KubeContext: p.str(KeyKubeContext, ""),
+		Adopt:       p.boolean(KeyAdopt, false),
 	}
 	s.Region = firstNonEmpty(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
 	s.Token = p.tokenIdentity(s.Kubeconfig == "")
@@ -104,6 +109,7 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 			p.problem(KeyKubeconfig, "is neither kubeconfig content nor a readable file (value not shown: it may hold credentials): %v", pathErrorCause(err))
 		}
 	}
+	p.problems = append(p.problems, reservedTagProblems(s.Component)...)
 	// The component's own rules, reported under the config keys they came from.
 	p.problems = append(p.problems, componentProblems(s.Component)...)
 	if len(p.problems) > 0 {

@@ -38,7 +38,7 @@ func TestProdRoles(t *testing.T) {
 		"description":         "Writes invoices to the prod-invoices bucket",
 		"permissionsBoundary": "arn:aws:iam::111122223333:policy/eks-workload-boundary",
 		"maxSessionDuration":  3600.0,
-		"tags":                map[string]any{"team": "payments", "environment": "prod"},
+		"tags":                map[string]any{"team": "payments", "environment": "prod", "eks-pod-identity:stack": "organization/eks-pod-identity/prod"},
 	})
 	reports := rec.get(t, tRole, "pod-identity-reports-role")
 	if reports.Inputs["name"].HasValue() {
@@ -48,7 +48,7 @@ func TestProdRoles(t *testing.T) {
 		t.Error("an auto-named role can be replaced create-first; delete-first would cut access during the swap")
 	}
 	assertInputs(t, reports, map[string]any{
-		"tags": map[string]any{"team": "payments", "environment": "prod", "data-classification": "internal"},
+		"tags": map[string]any{"team": "payments", "environment": "prod", "data-classification": "internal", "eks-pod-identity:stack": "organization/eks-pod-identity/prod"},
 	})
 	assertJSONEqual(t, "reports trust policy", reports.Inputs["assumeRolePolicy"].StringValue(), `{"Version":"2012-10-17","Statement":[{
 		"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"],

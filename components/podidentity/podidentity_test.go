@@ -19,6 +19,7 @@ import (
 type reg struct {
 	typ, name, provider, parent string
 	aliases                     int
+	importID                    string
 }
 
 type recordingMocks struct {
@@ -31,6 +32,7 @@ func (m *recordingMocks) NewResource(args pulumi.MockResourceArgs) (string, reso
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.parent = rpc.GetParent()
 		r.aliases = len(rpc.GetAliases())
+		r.importID = rpc.GetImportId()
 	}
 	m.mu.Lock()
 	m.regs = append(m.regs, r)

@@ -115,6 +115,7 @@ func (a Args) settingsProblems(name string) Problems {
 		ps.add("image", "%q is not an image reference: it contains whitespace", a.Image)
 	}
 	checkTags(&ps, "tags", a.Tags)
+	ps = append(ps, a.adoptionProblems()...)
 	if len(a.Workloads) == 0 {
 		ps.add("workloads", "is empty: declare at least one workload with a serviceAccount")
 	}
