@@ -166,9 +166,11 @@ func PlanAdoption(want Want, found Existing, adopt bool, marker string) (Plan, e
 	var plan Plan
 	var errs AdoptionError
 	adoption := &podidentity.Adoption{Namespaces: map[string]string{}, Workloads: map[string]podidentity.WorkloadAdoption{}}
-	take := func(what string) bool {
+	// take records an object to take over, or, with adopt off, a conflict
+	// with what else the user can do about it.
+	take := func(what, otherwise string) bool {
 		if !adopt {
-			errs.Conflicts = append(errs.Conflicts, what)
+			errs.Conflicts = append(errs.Conflicts, what+otherwise)
 			return false
 		}
 		plan.Taken = append(plan.Taken, what)
@@ -185,7 +187,7 @@ func PlanAdoption(want Want, found Existing, adopt bool, marker string) (Plan, e
 		case owner != "":
 			refuse("%s is managed by stack %s (tag %s): one stack owns the add-on; set %s to false in this one", what, owner, StackTagKey, key(KeyManageAgent))
 		default:
-			if take(what + ", or set " + key(KeyManageAgent) + " to false to leave it alone") {
+			if take(what, ", or set "+key(KeyManageAgent)+" to false to leave it alone") {
 				adoption.Agent = want.Cluster + ":" + podidentity.AgentAddonName
 			}
 		}
@@ -214,7 +216,7 @@ func PlanAdoption(want Want, found Existing, adopt bool, marker string) (Plan, e
 				refuse("%s has path %q, but %s is %q: IAM cannot move a role to another path, so taking it over would replace it; set %s to %q",
 					what, r.Path, at("rolePath"), path, at("rolePath"), r.Path)
 			default:
-				if take(what) {
+				if take(what, "") {
 					wa.Role = r.Name
 				}
 			}
@@ -229,7 +231,7 @@ func PlanAdoption(want Want, found Existing, adopt bool, marker string) (Plan, e
 			case owner != "":
 				refuse("%s is managed by stack %s (tag %s): EKS allows one association per service account; remove the workload from one of the stacks", what, owner, StackTagKey)
 			default:
-				if take(what) {
+				if take(what, "") {
 					wa.Association = want.Cluster + "," + as.ID
 				}
 			}
@@ -245,7 +247,7 @@ func PlanAdoption(want Want, found Existing, adopt bool, marker string) (Plan, e
 					refuse("%s is labelled %s=%s, %s=%s: another PodIdentity component manages it", what,
 						labelPartOf, o.Labels[labelPartOf], labelInstance, o.Labels[labelInstance])
 				default:
-					if take(what + ", or set createNamespace to false to use it as it is") {
+					if take(what, ", or set createNamespace to false to use it as it is") {
 						adoption.Namespaces[w.Namespace] = w.Namespace
 					}
 				}
@@ -260,7 +262,7 @@ func PlanAdoption(want Want, found Existing, adopt bool, marker string) (Plan, e
 				refuse("%s is labelled for workload %q of component %q: another workload or stack manages it (renaming a workload re-creates its objects)",
 					what, o.Labels[labelWorkload], o.Labels[labelInstance])
 			default:
-				if take(what + ", or set externalServiceAccount to true to use it as it is") {
+				if take(what, ", or set externalServiceAccount to true to use it as it is") {
 					wa.ServiceAccount = w.Namespace + "/" + w.ServiceAccount
 				}
 			}
@@ -281,7 +283,11 @@ func PlanAdoption(want Want, found Existing, adopt bool, marker string) (Plan, e
 					// Nothing to import: its spec is already the stack's, and
 					// the Kubernetes provider's upsertExistingObjects applies
 					// the stack's labels to it in place of a create.
-					take(what + " (its spec is already the stack's: it is kept as it is, only labelled)")
+					if adopt {
+						plan.Taken = append(plan.Taken, what+": its spec is already the stack's, so it is kept as it is and only labelled")
+					} else {
+						errs.Conflicts = append(errs.Conflicts, what+": its spec is the stack's, so adopt would keep it as it is; or set "+at("testPod")+" to false")
+					}
 				}
 			}
 		}
