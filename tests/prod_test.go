@@ -129,3 +129,21 @@ func TestProdVerifyJobRunsTheWorkloadsAccessCheck(t *testing.T) {
 	}
 	t.Error("the job has no ACCESS_CHECK")
 }
+
+// The prod Job verifies a role whose only permission is an inline policy:
+// admitted before that policy exists, its access check would fail, so it
+// waits for it like for the association.
+func TestProdVerifyJobWaitsForTheInlinePolicy(t *testing.T) {
+	rec, _ := runProd(t)
+	job := rec.get(t, tJob, "pod-identity-invoices-verify")
+	for _, need := range []*registration{
+		rec.get(t, tRolePolicy, "pod-identity-invoices-inline-invoices-bucket"),
+		rec.get(t, tAssociation, "pod-identity-invoices-association"),
+		rec.get(t, tSA, "pod-identity-invoices-sa"),
+		rec.get(t, tNamespace, "pod-identity-ns-payments"),
+	} {
+		if !rec.dependsOn(job, need) {
+			t.Errorf("the verification Job does not wait for %s %s", need.Type, need.Name)
+		}
+	}
+}
