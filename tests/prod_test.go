@@ -53,7 +53,7 @@ func TestProdRoles(t *testing.T) {
 	assertJSONEqual(t, "reports trust policy", reports.Inputs["assumeRolePolicy"].StringValue(), `{"Version":"2012-10-17","Statement":[{
 		"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"],
 		"Condition":{"StringEquals":{
-			"aws:RequestTag/eks-cluster-arn":["arn:aws:eks:us-east-1:111122223333:cluster/prod-eks"],
+			"aws:RequestTag/eks-cluster-arn":["arn:aws:eks:eu-west-1:111122223333:cluster/prod-eks"],
 			"aws:RequestTag/kubernetes-namespace":["payments"],
 			"aws:RequestTag/kubernetes-service-account":["report-reader"]}}}]}`)
 }
