@@ -364,3 +364,52 @@ func TestPlanWavesFollowDependencies(t *testing.T) {
 		t.Errorf("plan has %v, want %v", wave, want)
 	}
 }
+
+// The README's samples of check-stack output are what the command prints:
+// the plan excerpt line for line in order (its "..." marks the cut), the
+// refusal in full.
+func TestReadmeCheckSamplesAreTheCommandsOutput(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "## Check a stack offline")
+	section, _, _ = strings.Cut(section, "\n## ")
+	var samples []string
+	for rest := section; ; {
+		var block string
+		var ok bool
+		if _, rest, ok = strings.Cut(rest, "```\nstack "); !ok {
+			break
+		}
+		block, rest, _ = strings.Cut(rest, "```")
+		samples = append(samples, "stack "+block)
+	}
+	if len(samples) != 2 {
+		t.Fatalf("want the plan and the refusal samples in the README's check section, found %d", len(samples))
+	}
+
+	_, plan := checkStack(t, readmeStagingStack(t))
+	next := 0
+	lines := strings.Split(plan, "\n")
+	for _, want := range strings.Split(strings.TrimSpace(samples[0]), "\n") {
+		if want == "..." {
+			continue
+		}
+		for next < len(lines) && lines[next] != want {
+			next++
+		}
+		if next == len(lines) {
+			t.Fatalf("README plan sample line not in the output (in order):\n%s\noutput:\n%s", want, plan)
+		}
+		next++
+	}
+
+	stack := strings.ReplaceAll(strings.ReplaceAll(readmeStagingStack(t),
+		"      accessCheck: s3 ls s3://staging-orders\n", ""),
+		"      accessCheck: logs describe-log-groups --max-items 1\n", "")
+	_, refused := checkStack(t, stack)
+	if strings.TrimSpace(refused) != strings.TrimSpace(samples[1]) {
+		t.Errorf("README refusal sample\n%s\nis not the command's output\n%s", samples[1], refused)
+	}
+}

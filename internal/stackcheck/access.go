@@ -82,17 +82,13 @@ func AccessCheckWarning(w podidentity.Workload) string {
 	if slices.Contains(granted, iampolicy.AllServices) || slices.Contains(granted, service) {
 		return ""
 	}
+	const consequence = "the verification Job would fail with AccessDenied unless a resource policy grants the role access; pick a check in a service the role uses"
+	if len(names) == 0 {
+		return fmt.Sprintf("%q calls %s, but the role has no policy: %s", w.AccessCheck, service, consequence)
+	}
 	slices.Sort(granted)
-	have := "no service"
-	if granted = slices.Compact(granted); len(granted) > 0 {
-		have = strings.Join(granted, ", ")
-	}
-	policies := "no policy"
-	if len(names) > 0 {
-		policies = strings.Join(names, ", ")
-	}
-	return fmt.Sprintf("%q calls %s, but the role's policies (%s) allow actions in %s only: the verification Job would fail with AccessDenied unless a resource policy grants the role access; pick a check in a service the role uses",
-		w.AccessCheck, service, policies, have)
+	return fmt.Sprintf("%q calls %s, but the role's policies (%s) allow actions in %s only: %s",
+		w.AccessCheck, service, strings.Join(names, ", "), strings.Join(slices.Compact(granted), ", "), consequence)
 }
 
 // awsManagedPolicyName returns the name of an AWS managed policy ARN
