@@ -73,6 +73,7 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 		Kubeconfig:  p.str(KeyKubeconfig, ""),
 		KubeContext: p.str(KeyKubeContext, ""),
 	}
+	p.unknownKeys()
 	s.Region = firstNonEmpty(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
 	s.Token = p.tokenIdentity(s.Kubeconfig == "")
 	s.Component = podidentity.Args{
@@ -155,6 +156,59 @@ type parser struct {
 
 func (p *parser) problem(k, format string, args ...any) {
 	p.problems = append(p.problems, key(k)+": "+fmt.Sprintf(format, args...))
+}
+
+// unknownKeys names every key in the project's namespace that the program
+// does not read, with the closest known one: Pulumi passes any key through,
+// and a typo such as clustername would otherwise be silently ignored.
+func (p *parser) unknownKeys() {
+	for _, full := range slices.Sorted(maps.Keys(p.raw)) {
+		k, ok := strings.CutPrefix(full, Project+":")
+		if !ok || slices.Contains(Keys, k) {
+			continue
+		}
+		if near := closestKey(k, Keys); near != "" {
+			p.problems = append(p.problems, fmt.Sprintf("%s: unknown key (did you mean %s?)", full, key(near)))
+		} else {
+			p.problems = append(p.problems, fmt.Sprintf("%s: unknown key (known: %s)", full, strings.Join(slices.Sorted(slices.Values(Keys)), ", ")))
+		}
+	}
+}
+
+// closestKey is the known key a typo most likely meant: the same key in
+// another case, or one at most two edits away.
+func closestKey(k string, known []string) string {
+	best, bestDist := "", 3
+	for _, cand := range known {
+		if strings.EqualFold(k, cand) {
+			return cand
+		}
+		if d := editDistance(strings.ToLower(k), strings.ToLower(cand)); d < bestDist {
+			best, bestDist = cand, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 func (p *parser) str(k, def string) string {

@@ -6,8 +6,10 @@
 package program
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
@@ -92,11 +94,23 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	return &Deployment{Component: pi, Exports: exports}, nil
 }
 
-// rawConfig collects the keys Parse reads, as Pulumi hands them over.
+// rawConfig collects the keys Parse reads, as Pulumi hands them over, and
+// every other key of the project's namespace, so a typo is named. Pulumi's
+// Go language host passes the whole stack configuration in PULUMI_CONFIG;
+// an Automation API inline program has no such variable, and there only the
+// known keys are read (the offline check reads stack files directly).
 func rawConfig(ctx *pulumi.Context) map[string]string {
 	full := append([]string{}, awsKeys...)
 	for _, k := range Keys {
 		full = append(full, key(k))
+	}
+	var all map[string]string
+	if env := os.Getenv("PULUMI_CONFIG"); env != "" && json.Unmarshal([]byte(env), &all) == nil {
+		for k := range all {
+			if strings.HasPrefix(k, Project+":") {
+				full = append(full, k)
+			}
+		}
 	}
 	raw := map[string]string{}
 	for _, k := range full {

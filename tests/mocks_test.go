@@ -12,8 +12,7 @@ import (
 )
 
 const (
-	testAccount   = "111122223333"
-	testClusterID = "arn:aws:eks:us-east-1:111122223333:cluster/"
+	testAccount = "111122223333"
 )
 
 // registration is what the engine would receive for one resource.
@@ -117,11 +116,17 @@ func (r *recorder) dependsOn(reg, other *registration) bool {
 
 // clusterResult is what aws:eks/getCluster answers for a healthy cluster.
 func clusterResult(name, version string, autoMode bool) resource.PropertyMap {
+	return clusterIn("us-east-1", name, version, autoMode)
+}
+
+// clusterIn is clusterResult for a cluster in region, as a stack in that
+// region would find it.
+func clusterIn(region, name, version string, autoMode bool) resource.PropertyMap {
 	return resource.NewPropertyMapFromMap(map[string]any{
 		"name":                   name,
 		"id":                     name,
-		"arn":                    testClusterID + name,
-		"endpoint":               "https://0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com",
+		"arn":                    fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", region, testAccount, name),
+		"endpoint":               fmt.Sprintf("https://0123456789ABCDEF.gr7.%s.eks.amazonaws.com", region),
 		"version":                version,
 		"status":                 "ACTIVE",
 		"certificateAuthorities": []any{map[string]any{"data": "LS0tLS1CRUdJTi=="}},

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/platform-eng/eks-pod-identity/components/verification"
 	"github.com/platform-eng/eks-pod-identity/internal/iampolicy"
@@ -55,6 +56,30 @@ var (
 	addonVersionRe   = regexp.MustCompile(`^v\d+\.\d+\.\d+-eksbuild\.\d+$`)
 	awsServiceNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 )
+
+// IAM quotas (IAM user guide, "IAM and AWS STS quotas"): managed policies
+// attached to a role (10 by default, adjustable up to 20), and the
+// aggregate size of a role's inline policies, whitespace not counted.
+// The trust policy's 2,048-character quota cannot be reached: the scoped
+// document stays under it at the longest names (TestTrustPolicyFitsIAMQuota).
+const (
+	maxManagedPoliciesPerRole = 20
+	maxInlinePolicyBytes      = 10240
+)
+
+// inlinePolicySize is what IAM counts against the inline quota: every
+// character of the documents except whitespace.
+func inlinePolicySize(docs map[string]string) int {
+	n := 0
+	for _, doc := range docs {
+		for _, r := range doc {
+			if !unicode.IsSpace(r) {
+				n++
+			}
+		}
+	}
+	return n
+}
 
 // reservedNamespaces exist on every cluster; creating them would fail.
 var reservedNamespaces = map[string]bool{"default": true, "kube-system": true, "kube-public": true, "kube-node-lease": true}
@@ -123,6 +148,7 @@ func (a Args) settingsProblems(name string) Problems {
 	seenName := map[string]int{}
 	seenSA := map[string]int{}
 	seenPod := map[string]int{}
+	seenRole := map[string]int{}
 	for i, raw := range a.Workloads {
 		w := raw.withDefaults(a.partition())
 		at := func(field string) string { return fmt.Sprintf("workloads[%d].%s", i, field) }
@@ -146,6 +172,16 @@ func (a Args) settingsProblems(name string) Problems {
 				ps.add(at("testPodName"), "%q in namespace %q is already the test pod of workloads[%d]", w.TestPodName, w.Namespace, j)
 			}
 			seenPod[pod] = i
+		}
+		// IAM role names are unique per account and compared without case
+		// (IAM user guide, "IAM identifiers"): the second create would fail
+		// with EntityAlreadyExists after the first role was made.
+		if w.RoleName != "" {
+			lower := strings.ToLower(w.RoleName)
+			if j, dup := seenRole[lower]; dup {
+				ps.add(at("roleName"), "%q is already the role of workloads[%d]: IAM role names are unique per account, ignoring case", w.RoleName, j)
+			}
+			seenRole[lower] = i
 		}
 	}
 	return ps
@@ -202,6 +238,12 @@ func (w Workload) check(ps *Problems, at func(string) string, component, partiti
 			ps.add(field, "%q is listed twice", arn)
 		}
 		seenArn[arn] = true
+	}
+	if n := len(w.PolicyArns); n > maxManagedPoliciesPerRole {
+		ps.add(at("policyArns"), "lists %d policies; IAM attaches at most %d managed policies to a role (the default quota is 10, raised on request up to %d)", n, maxManagedPoliciesPerRole, maxManagedPoliciesPerRole)
+	}
+	if size := inlinePolicySize(w.InlinePolicies); size > maxInlinePolicyBytes {
+		ps.add(at("inlinePolicies"), "add up to %d characters without whitespace; IAM allows %d for all of a role's inline policies together: move some into a managed policy", size, maxInlinePolicyBytes)
 	}
 	for _, pname := range sortedKeys(w.InlinePolicies) {
 		field := fmt.Sprintf("%s.%s", at("inlinePolicies"), pname)
