@@ -238,7 +238,10 @@ func TestParseRefusals(t *testing.T) {
 			`eks-pod-identity:workloads[0]: unknown key "RoleName" (allowed: accessCheck,`},
 		{"verification's default check without S3 access", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"policyArns":["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"]}]`
-		}, `eks-pod-identity:workloads[0].accessCheck: is not set, and the default "s3 ls" needs s3:ListAllMyBuckets, which the managed policies in policyArns do not grant: set accessCheck to a command the role may run, or "off"`},
+		}, `eks-pod-identity:workloads[0].accessCheck: is not set, and the default "s3 ls" needs s3:ListAllMyBuckets, which none of the workload's policies grants (AWS managed ones that include it, or an inline statement allowing it on "*"; customer managed policies are not read): set accessCheck to a command the role may run, such as "s3 ls s3://<bucket>", or "off"`},
+		{"verification's default check with inline policies on one bucket only", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"inlinePolicies":{"bucket":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"]}]}}}]`
+		}, `eks-pod-identity:workloads[0].accessCheck: is not set, and the default "s3 ls" needs s3:ListAllMyBuckets, which none of the workload's policies grants`},
 		{"image with whitespace", func(c map[string]string) { c["eks-pod-identity:awsCliImage"] = "amazon/aws-cli latest" },
 			`eks-pod-identity:awsCliImage: "amazon/aws-cli latest" is not an image reference: it contains whitespace`},
 		{"kube context without kubeconfig", func(c map[string]string) { c["eks-pod-identity:kubeContext"] = "dev" },
@@ -331,7 +334,7 @@ func TestDefaultAccessCheckNeedsS3List(t *testing.T) {
 	cfg := baseConfig()
 	cfg["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"policyArns":[],"inlinePolicies":{"p":{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}}}}]`
 	if _, err := Parse(cfg, noEnv); err != nil {
-		t.Errorf("an inline policy is the user's to judge: %v", err)
+		t.Errorf("an inline policy allowing s3:ListAllMyBuckets lets the default check pass: %v", err)
 	}
 }
 

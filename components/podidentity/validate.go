@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/platform-eng/eks-pod-identity/components/verification"
+	"github.com/platform-eng/eks-pod-identity/internal/iampolicy"
 )
 
 // Problem is one reason the component refuses its Args: the field path (as
@@ -153,8 +154,8 @@ func (a Args) settingsProblems(name string) Problems {
 		w := raw.withDefaults(a.partition())
 		at := func(field string) string { return fmt.Sprintf("workloads[%d].%s", i, field) }
 		w.check(&ps, at, name, a.Partition)
-		if w.Verify && raw.AccessCheck == "" && !grantsS3List(w) {
-			ps.add(at("accessCheck"), "is not set, and the default %q needs s3:ListAllMyBuckets, which the managed policies in policyArns do not grant: set accessCheck to a command the role may run, or %q", verification.DefaultAccessCheck, AccessCheckOff)
+		if w.Verify && raw.AccessCheck == "" && !grantsS3List(w, a.Partition) {
+			ps.add(at("accessCheck"), "is not set, and the default %q needs s3:ListAllMyBuckets, which none of the workload's policies grants (AWS managed ones that include it, or an inline statement allowing it on \"*\"; customer managed policies are not read): set accessCheck to a command the role may run, such as \"s3 ls s3://<bucket>\", or %q", verification.DefaultAccessCheck, AccessCheckOff)
 		}
 
 		if j, dup := seenName[w.Name]; dup && w.Name != "" {
@@ -269,19 +270,39 @@ func (w Workload) check(ps *Problems, at func(string) string, component, partiti
 // check, `aws s3 ls` (s3:ListAllMyBuckets).
 var s3ListPolicies = regexp.MustCompile(`^arn:[a-z-]+:iam::aws:policy/(AmazonS3ReadOnlyAccess|AmazonS3FullAccess|ReadOnlyAccess|ViewOnlyAccess|PowerUserAccess|AdministratorAccess)$`)
 
-// grantsS3List tells whether the default access check can pass. Inline
-// policies are the user's to judge, so any inline policy counts.
-func grantsS3List(w Workload) bool {
-	if len(w.InlinePolicies) > 0 {
-		return true
-	}
+// grantsS3List tells whether the default access check, `aws s3 ls`
+// (s3:ListAllMyBuckets, which takes no resource but "*"), can pass: an AWS
+// managed policy known to include it, or an inline document allowing it.
+// Customer managed policies cannot be read offline, so they do not count:
+// their users name the check they know to work. Before the cluster's
+// partition is known (partition ""), an inline statement for any partition
+// counts.
+func grantsS3List(w Workload, partition string) bool {
 	for _, arn := range w.PolicyArns {
 		if s3ListPolicies.MatchString(arn) {
 			return true
 		}
 	}
+	partitions := []string{partition}
+	if partition == "" {
+		partitions = knownPartitions
+	}
+	for _, name := range sortedKeys(w.InlinePolicies) {
+		doc, err := iampolicy.Parse(w.InlinePolicies[name])
+		if err != nil {
+			continue // reported by checkPolicyDocument
+		}
+		for _, p := range partitions {
+			if doc.Allows("s3:ListAllMyBuckets", "arn:"+p+":s3:::*") {
+				return true
+			}
+		}
+	}
 	return false
 }
+
+// knownPartitions are the AWS partitions (the AWS SDK's partitions.json).
+var knownPartitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
 
 func checkPolicyArn(ps *Problems, field, arn, partition string) {
 	m := policyArnRe.FindStringSubmatch(arn)
