@@ -172,15 +172,14 @@ func TestStackWithTwoMistakesIsRefused(t *testing.T) {
 	}
 }
 
-// A top-level key the project does not declare is never read by the
-// program, so a misspelling would silently deploy the default: the check
-// calls it a mistake.
-func TestMisspeltTopLevelKeyIsAMistake(t *testing.T) {
+// Under the engine the program refuses a key of its namespace it does not
+// know; under mocks it never sees one, so the check must refuse it too.
+func TestMisspeltTopLevelKeyIsRefused(t *testing.T) {
 	code, out := checkStack(t, readmeStagingStack(t)+"  eks-pod-identity:manageAgnet: false\n")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", code, out)
 	}
-	if !strings.Contains(out, "  - eks-pod-identity:manageAgnet: is not a key of this project, so the program would ignore it (keys: adopt, agentVersion, awsCliImage, clusterName,") {
+	if !strings.Contains(out, "REFUSED") || !strings.Contains(out, "  - eks-pod-identity:manageAgnet: unknown key (did you mean eks-pod-identity:manageAgent?)") {
 		t.Errorf("output does not name the misspelt key:\n%s", out)
 	}
 }

@@ -10,14 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/platform-eng/eks-pod-identity/program"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
 
 // Report is the outcome of checking one stack.
@@ -32,7 +28,7 @@ type Report struct {
 	// CLI's): `pulumi up` would stop on them before creating anything.
 	Refusals []string
 	// Mistakes are what the program cannot see but surely breaks the stack,
-	// such as a misspelt top-level key, which it would silently ignore.
+	// such as an aws:region that names no region.
 	Mistakes []string
 	// Warnings are what the program accepts but that would likely fail or
 	// surprise at `pulumi up`, such as an access check in a service none of
@@ -65,12 +61,13 @@ func Check(root, stack, account string) *Report {
 	for _, k := range cfg.Undecrypted {
 		r.Notes = append(r.Notes, "secret "+k+": a placeholder stood in for its value")
 	}
-	declared, err := declaredKeys(root)
-	if err != nil {
-		r.Refusals = []string{err.Error()}
+	// Under the engine the program sees every key of its namespace (from
+	// PULUMI_CONFIG) and refuses an unknown one; under mocks it sees only
+	// the keys it asks for, so Parse is run here on the whole file.
+	if _, err := program.Parse(cfg.Values, os.Getenv); err != nil {
+		r.Refusals = refusals(err)
 		return r
 	}
-	r.Mistakes = append(r.Mistakes, unknownKeys(cfg.Values, declared)...)
 
 	r.Cluster, r.PlaceholderAccount = clusterFor(cfg.Values, account)
 	if r.Cluster.Region != "" && PartitionOf(r.Cluster.Region) == "" {
@@ -145,36 +142,6 @@ func clusterFor(cfg map[string]string, account string) (Cluster, bool) {
 	}
 	c.Account = PlaceholderAccount
 	return c, true
-}
-
-// declaredKeys are the project's keys as Pulumi.yaml declares them.
-func declaredKeys(root string) ([]string, error) {
-	proj, err := workspace.LoadProject(filepath.Join(root, "Pulumi.yaml"))
-	if err != nil {
-		return nil, fmt.Errorf("load Pulumi.yaml: %w", err)
-	}
-	var keys []string
-	for k := range proj.Config {
-		if !strings.Contains(k, ":") {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	return keys, nil
-}
-
-// unknownKeys finds keys in the project's namespace that Pulumi.yaml does
-// not declare: the program never reads them, so a misspelt key is silently
-// ignored (workload fields are checked by the program itself).
-func unknownKeys(cfg map[string]string, declared []string) []string {
-	var out []string
-	for _, k := range slices.Sorted(maps.Keys(cfg)) {
-		name, ok := strings.CutPrefix(k, program.Project+":")
-		if ok && !slices.Contains(declared, name) {
-			out = append(out, fmt.Sprintf("%s: is not a key of this project, so the program would ignore it (keys: %s)", k, strings.Join(declared, ", ")))
-		}
-	}
-	return out
 }
 
 // refusals splits the program's error into its problems, one per line of
