@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/platform-eng/eks-pod-identity/internal/stackcheck"
 	"slices"
 	"strings"
 	"testing"
@@ -116,7 +117,7 @@ func TestPlatformPresetsFillTheIdentity(t *testing.T) {
 				"aws:RequestTag/eks-cluster-arn":[%q],
 				"aws:RequestTag/kubernetes-namespace":[%q],
 				"aws:RequestTag/kubernetes-service-account":[%q]}}}]}`, platformClusterArn, p.Namespace, p.ServiceAccount))
-		assertInputs(t, role, map[string]any{"tags": map[string]any{"team": "platform"}})
+		assertInputs(t, role, map[string]any{"tags": map[string]any{"team": "platform", program.StackTagKey: "organization/" + program.Project + "/platform"}})
 		w, ok := outs[p.Name].(map[string]any)
 		if !ok {
 			t.Fatalf("no outputs for workload %s", p.Name)
@@ -387,7 +388,7 @@ func autoName(role *registration) string {
 	if role.Inputs["name"].HasValue() {
 		return role.Inputs["name"].StringValue()
 	}
-	return role.Name + "-" + shortHash(role.Name)
+	return stackcheck.AutoName(role.Name)
 }
 
 // Verification re-runs when what it proves changes: the cluster (its ARN,

@@ -37,7 +37,7 @@ func runDev(t *testing.T) (*recorder, map[string]any) {
 
 func runProd(t *testing.T) (*recorder, map[string]any) {
 	t.Helper()
-	rec := newRecorder("prod", clusterResult("prod-eks", "1.32", false))
+	rec := newRecorder("prod", clusterIn("eu-west-1", "prod-eks", "1.32", false))
 	exports, err := run(t, stackConfig(t, "prod"), rec)
 	if err != nil {
 		t.Fatalf("program failed on Pulumi.prod.yaml: %v", err)

@@ -62,6 +62,9 @@ type Args struct {
 	Tags map[string]string
 	// Workloads are the service accounts that get a role. At least one.
 	Workloads []Workload
+	// Adopt lists existing objects to take over instead of creating them
+	// (see Adoption). Nil creates everything.
+	Adopt *Adoption
 }
 
 // Agent configures the eks-pod-identity-agent add-on. The zero value installs

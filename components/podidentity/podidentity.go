@@ -178,15 +178,15 @@ func (c *PodIdentity) installAgent(ctx *pulumi.Context, name string) (*eks.Addon
 		AddonVersion: version,
 		// A self-managed agent (a DaemonSet applied by hand) is taken over
 		// instead of failing the create. An existing EKS add-on is not: EKS
-		// answers ResourceInUseException, and manageAgent: false is the way.
+		// answers ResourceInUseException; Adoption imports it instead.
 		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
 		Preserve:                 pulumi.Bool(agent.Preserve),
 		Tags:                     pulumi.ToStringMap(c.args.Tags),
-	}, c.childOpts(
+	}, c.childOpts(append(importOpt(c.args.Adopt.agent()),
 		// Add-on names are unique per cluster: a replacement must delete first.
 		pulumi.DeleteBeforeReplace(true),
-	)...)
+	)...)...)
 }
 
 // Step 2: the role and its trust policy.
@@ -216,7 +216,7 @@ func (c *PodIdentity) createRole(ctx *pulumi.Context, name string, w Workload) (
 	// A fixed role name cannot exist twice: replace it delete-first. An
 	// auto-named role gets a fresh name and can be created first.
 	return iam.NewRole(ctx, roleResourceName(name, w.Name), args,
-		c.childOpts(pulumi.DeleteBeforeReplace(w.RoleName != ""))...)
+		c.childOpts(append(importOpt(c.args.Adopt.workload(w.Name).Role), pulumi.DeleteBeforeReplace(w.RoleName != ""))...)...)
 }
 
 // Step 3: managed and inline permission policies.
@@ -277,11 +277,11 @@ func (c *PodIdentity) associate(ctx *pulumi.Context, name string, w Workload, ro
 		ServiceAccount: pulumi.String(w.ServiceAccount),
 		RoleArn:        role.Arn,
 		Tags:           pulumi.ToStringMap(mergeTags(c.args.Tags, w.Tags)),
-	}, c.childOpts(
+	}, c.childOpts(append(importOpt(c.args.Adopt.workload(w.Name).Association),
 		// One association per cluster, namespace and service account: a
 		// create-before-delete replacement would answer ResourceInUseException.
 		pulumi.DeleteBeforeReplace(true),
-	)...)
+	)...)...)
 }
 
 // Step 5a: the namespaces workloads ask for, once each however many ask.
@@ -295,7 +295,7 @@ func (c *PodIdentity) createNamespaces(ctx *pulumi.Context, name string, workloa
 				Name:   pulumi.String(w.Namespace),
 				Labels: labels(name, ""),
 			},
-		}, c.childOpts()...)
+		}, c.childOpts(importOpt(c.args.Adopt.namespace(w.Namespace))...)...)
 		if err != nil {
 			return fmt.Errorf("create namespace %s: %w", w.Namespace, err)
 		}
@@ -316,7 +316,7 @@ func (c *PodIdentity) createServiceAccount(ctx *pulumi.Context, name string, w W
 			Namespace: namespaceInput(w, ns),
 			Labels:    labels(name, w.Name),
 		},
-	}, c.childOpts()...)
+	}, c.childOpts(importOpt(c.args.Adopt.workload(w.Name).ServiceAccount)...)...)
 }
 
 // Step 5c: the walkthrough's test Pod.
@@ -383,11 +383,11 @@ func namespaceInput(w Workload, ns *corev1.Namespace) pulumi.StringPtrInput {
 func labels(component, workload string) pulumi.StringMap {
 	l := pulumi.StringMap{
 		"app.kubernetes.io/managed-by": pulumi.String("pulumi"),
-		"app.kubernetes.io/part-of":    pulumi.String("eks-pod-identity"),
-		"app.kubernetes.io/instance":   pulumi.String(component),
+		LabelKeyPartOf:                 pulumi.String(LabelPartOf),
+		LabelKeyInstance:               pulumi.String(component),
 	}
 	if workload != "" {
-		l["eks-pod-identity/workload"] = pulumi.String(workload)
+		l[LabelKeyWorkload] = pulumi.String(workload)
 	}
 	return l
 }

@@ -47,6 +47,10 @@ import (
 )
 
 func main() {
+	if providerVersion == "" {
+		fmt.Fprintln(os.Stderr, "pulumi-resource-aws stand-in: built without -ldflags -X main.providerVersion=<version> (see tests/engine/versions.env)")
+		os.Exit(1)
+	}
 	err := provider.Main(providerName, func(host *provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
 		return newStandin(host), nil
 	})

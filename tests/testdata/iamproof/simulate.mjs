@@ -62,12 +62,17 @@ async function judge(c, seen) {
   if (r.resultType === 'error') {
     return { name: c.name, result: 'Error', errors: JSON.stringify(r.errors) }
   }
-  if (r.resultType !== 'single') {
-    return { name: c.name, result: 'Error', errors: `unexpected result type ${r.resultType}: give one resource, not a pattern` }
-  }
   const out = { name: c.name, result: r.overallResult }
-  if (r.result.ignoredContextKeys?.length) {
-    out.ignoredContextKeys = r.result.ignoredContextKeys
+  // A request on "*" for an action with resource types (elasticfilesystem:
+  // DescribeFileSystems without an ID) is judged by the evaluator against
+  // every resource pattern the policies name; its overall result stands.
+  const parts = r.resultType === 'wildcard' ? r.results : [r.result]
+  if (r.resultType === 'wildcard' && parts.length === 0) {
+    return { name: c.name, result: 'Error', errors: 'wildcard request matched no resource pattern in the policies' }
+  }
+  const ignored = [...new Set(parts.flatMap((p) => p.ignoredContextKeys || []))]
+  if (ignored.length) {
+    out.ignoredContextKeys = ignored
   }
   return out
 }
