@@ -32,11 +32,12 @@ const (
 	KeyKubeContext   = "kubeContext"
 	KeyTags          = "tags"
 	KeyWorkloads     = "workloads"
+	KeyAdopt         = "adopt"
 )
 
 // Keys lists the project's keys in the order the README documents them.
 var Keys = []string{KeyClusterName, KeyCreateCluster, KeyManageAgent, KeyAgentVersion, KeyPreserveAgent,
-	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads}
+	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads, KeyAdopt}
 
 // Settings is the stack configuration, parsed and checked.
 type Settings struct {
@@ -57,6 +58,9 @@ type Settings struct {
 	// Component holds everything but the cluster inputs, which come from the
 	// cluster lookup.
 	Component podidentity.Args
+	// Adopt takes over existing objects the stack would otherwise fail to
+	// create (adopt.go).
+	Adopt bool
 }
 
 // ConfigError lists every problem found in the stack configuration, each
@@ -77,7 +81,9 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 		ClusterName: p.str(KeyClusterName, ""),
 		Kubeconfig:  p.str(KeyKubeconfig, ""),
 		KubeContext: p.str(KeyKubeContext, ""),
+		Adopt:       p.boolean(KeyAdopt, false),
 	}
+	p.unknownKeys()
 	s.Region = firstNonEmpty(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
 	s.Token = p.tokenIdentity(s.Kubeconfig == "")
 	s.Component = podidentity.Args{
@@ -115,6 +121,7 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 			p.problem(KeyKubeconfig, "is neither kubeconfig content nor a readable file (value not shown: it may hold credentials): %v", pathErrorCause(err))
 		}
 	}
+	p.problems = append(p.problems, reservedTagProblems(s.Component)...)
 	// The component's own rules, reported under the config keys they came from.
 	p.problems = append(p.problems, componentProblems(s.Component)...)
 	if len(p.problems) > 0 {
@@ -154,7 +161,9 @@ func configKeyFor(field string) string {
 	if k, ok := componentFieldKeys[field]; ok {
 		return k
 	}
-	return field
+	// Preset inputs are the component's Workload.PresetInputs, but plain
+	// workload keys (hostedZoneArns, bucketArns) in the stack file.
+	return strings.Replace(field, ".presetInputs.", ".", 1)
 }
 
 func key(k string) string { return Project + ":" + k }
@@ -166,6 +175,59 @@ type parser struct {
 
 func (p *parser) problem(k, format string, args ...any) {
 	p.problems = append(p.problems, key(k)+": "+fmt.Sprintf(format, args...))
+}
+
+// unknownKeys names every key in the project's namespace that the program
+// does not read, with the closest known one: Pulumi passes any key through,
+// and a typo such as clustername would otherwise be silently ignored.
+func (p *parser) unknownKeys() {
+	for _, full := range slices.Sorted(maps.Keys(p.raw)) {
+		k, ok := strings.CutPrefix(full, Project+":")
+		if !ok || slices.Contains(Keys, k) {
+			continue
+		}
+		if near := closestKey(k, Keys); near != "" {
+			p.problems = append(p.problems, fmt.Sprintf("%s: unknown key (did you mean %s?)", full, key(near)))
+		} else {
+			p.problems = append(p.problems, fmt.Sprintf("%s: unknown key (known: %s)", full, strings.Join(slices.Sorted(slices.Values(Keys)), ", ")))
+		}
+	}
+}
+
+// closestKey is the known key a typo most likely meant: the same key in
+// another case, or one at most two edits away.
+func closestKey(k string, known []string) string {
+	best, bestDist := "", 3
+	for _, cand := range known {
+		if strings.EqualFold(k, cand) {
+			return cand
+		}
+		if d := editDistance(strings.ToLower(k), strings.ToLower(cand)); d < bestDist {
+			best, bestDist = cand, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 func (p *parser) str(k, def string) string {

@@ -2,6 +2,7 @@ package program
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -145,7 +146,7 @@ func TestParseRefusals(t *testing.T) {
 		{"workload not an object", func(c map[string]string) { c["eks-pod-identity:workloads"] = `["pod-id-sa"]` },
 			"eks-pod-identity:workloads[0]: is a string, expected an object with serviceAccount and optional settings"},
 		{"unknown workload key", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAcount":"a"}]` },
-			`eks-pod-identity:workloads[0]: unknown key "serviceAcount" (allowed: accessCheck, createNamespace, externalServiceAccount, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, roleDescription, roleName, rolePath, serviceAccount, tags, testPod, testPodName, trust, verify)`},
+			`eks-pod-identity:workloads[0]: unknown key "serviceAcount" (allowed: accessCheck, bucketArns, createNamespace, externalServiceAccount, hostedZoneArns, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, preset, roleDescription, roleName, rolePath, serviceAccount, tags, testPod, testPodName, trust, verify)`},
 		{"wrong type in workload", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","testPod":"yes"}]`
 		},
@@ -237,7 +238,10 @@ func TestParseRefusals(t *testing.T) {
 			`eks-pod-identity:workloads[0]: unknown key "RoleName" (allowed: accessCheck,`},
 		{"verification's default check without S3 access", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"policyArns":["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"]}]`
-		}, `eks-pod-identity:workloads[0].accessCheck: is not set, and the default "s3 ls" needs s3:ListAllMyBuckets, which the managed policies in policyArns do not grant: set accessCheck to a command the role may run, or "off"`},
+		}, `eks-pod-identity:workloads[0].accessCheck: is not set, and the default "s3 ls" needs s3:ListAllMyBuckets, which none of the workload's policies grants (AWS managed ones that include it, or an inline statement allowing it on "*"; customer managed policies are not read): set accessCheck to a command the role may run, such as "s3 ls s3://<bucket>", or "off"`},
+		{"verification's default check with inline policies on one bucket only", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"inlinePolicies":{"bucket":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"]}]}}}]`
+		}, `eks-pod-identity:workloads[0].accessCheck: is not set, and the default "s3 ls" needs s3:ListAllMyBuckets, which none of the workload's policies grants`},
 		{"image with whitespace", func(c map[string]string) { c["eks-pod-identity:awsCliImage"] = "amazon/aws-cli latest" },
 			`eks-pod-identity:awsCliImage: "amazon/aws-cli latest" is not an image reference: it contains whitespace`},
 		{"kube context without kubeconfig", func(c map[string]string) { c["eks-pod-identity:kubeContext"] = "dev" },
@@ -260,6 +264,25 @@ func TestParseRefusals(t *testing.T) {
 			"aws:sharedConfigFiles: lists several files, but the aws CLI behind the generated kubeconfig reads one (AWS_CONFIG_FILE)"},
 		{"credentials files not a list", func(c map[string]string) { c["aws:sharedCredentialsFiles"] = `/a` },
 			"aws:sharedCredentialsFiles: is not a list of file paths"},
+		{"same role name twice, ignoring case", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","roleName":"AppRole"},{"serviceAccount":"b","roleName":"approle"}]`
+		}, `eks-pod-identity:workloads[1].roleName: "approle" is already the role of workloads[0]: IAM role names are unique per account, ignoring case`},
+		{"more managed policies than IAM attaches", func(c map[string]string) {
+			arns := make([]string, 21)
+			for i := range arns {
+				arns[i] = fmt.Sprintf(`"arn:aws:iam::111122223333:policy/p%d"`, i)
+			}
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","policyArns":[` + strings.Join(arns, ",") + `]}]`
+		}, "eks-pod-identity:workloads[0].policyArns: lists 21 policies; IAM attaches at most 20 managed policies to a role (the default quota is 10, raised on request up to 20)"},
+		{"inline policies over IAM's aggregate size", func(c map[string]string) {
+			stmt := `{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + strings.Repeat("b", 50) + `/*"}`
+			doc := `{"Version":"2012-10-17","Statement":[` + strings.TrimSuffix(strings.Repeat(stmt+",", 60), ",") + `]}`
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","inlinePolicies":{"one":` + doc + `,"two":` + doc + `}}]`
+		}, "eks-pod-identity:workloads[0].inlinePolicies: add up to 14716 characters without whitespace; IAM allows 10240 for all of a role's inline policies together"},
+		{"unknown project key", func(c map[string]string) { c["eks-pod-identity:clustername"] = "x" },
+			`eks-pod-identity:clustername: unknown key (did you mean eks-pod-identity:clusterName?`},
+		{"unknown project key, nothing close", func(c map[string]string) { c["eks-pod-identity:zzz"] = "x" },
+			`eks-pod-identity:zzz: unknown key (known: adopt, agentVersion, awsCliImage, clusterName,`},
 		{"kubeconfig path missing", func(c map[string]string) { c["eks-pod-identity:kubeconfig"] = kubeconfigMissing },
 			`eks-pod-identity:kubeconfig: is neither kubeconfig content nor a readable file (value not shown: it may hold credentials): no such file or directory`},
 	} {
@@ -311,7 +334,7 @@ func TestDefaultAccessCheckNeedsS3List(t *testing.T) {
 	cfg := baseConfig()
 	cfg["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"policyArns":[],"inlinePolicies":{"p":{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}}}}]`
 	if _, err := Parse(cfg, noEnv); err != nil {
-		t.Errorf("an inline policy is the user's to judge: %v", err)
+		t.Errorf("an inline policy allowing s3:ListAllMyBuckets lets the default check pass: %v", err)
 	}
 }
 

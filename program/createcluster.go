@@ -214,6 +214,9 @@ func (p *parser) createCluster(s Settings, today time.Time) *ClusterSpec {
 	if s.Kubeconfig != "" {
 		p.problem(KeyKubeconfig, "is set (value not shown), but %s makes a new cluster, whose kubeconfig the program generates from it: unset %s", key(KeyCreateCluster), KeyKubeconfig)
 	}
+	if s.Adopt {
+		p.problem(KeyAdopt, "is true, but %s makes a new cluster, which holds nothing to take over: unset %s", key(KeyCreateCluster), KeyAdopt)
+	}
 	return &spec
 }
 

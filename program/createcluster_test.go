@@ -153,6 +153,8 @@ func TestParseCreateClusterRefusals(t *testing.T) {
 			`eks-pod-identity:createCluster.instanceTypes: is set, but nodes is "auto": EKS Auto Mode picks instance types itself`},
 		{"own kubeconfig", `{"name":"a"}`, map[string]string{"eks-pod-identity:kubeconfig": "apiVersion: v1\nkind: Config\n"},
 			"eks-pod-identity:kubeconfig: is set (value not shown), but eks-pod-identity:createCluster makes a new cluster, whose kubeconfig the program generates from it: unset kubeconfig"},
+		{"adopt", `{"name":"a"}`, map[string]string{"eks-pod-identity:adopt": "true"},
+			"eks-pod-identity:adopt: is true, but eks-pod-identity:createCluster makes a new cluster, which holds nothing to take over: unset adopt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := createConfig(tc.block)

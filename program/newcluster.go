@@ -63,6 +63,12 @@ func deployCreated(ctx *pulumi.Context, settings Settings) (*Deployment, error) 
 	if err != nil {
 		return nil, err
 	}
+	// As on the lookup path, the stack's marker tag on what the component
+	// creates. What that path checks against an existing cluster has
+	// nothing to find on a new one: no add-on associating a preset's
+	// service account, no object to take over (adopt is refused with
+	// createCluster), and the cluster is IPv4.
+	args.Tags = withStackTag(args.Tags, StackMarker(ctx))
 	cluster := created.Cluster.EksCluster
 
 	// The same kubeconfig as for an existing cluster (endpoint, CA, `aws eks
@@ -79,6 +85,9 @@ func deployCreated(ctx *pulumi.Context, settings Settings) (*Deployment, error) 
 			return ClusterKubeconfig(c, settings)
 		}).(pulumi.StringOutput)
 	kubeconfig = pulumi.ToSecret(kubeconfig).(pulumi.StringOutput)
+	// Without UpsertExistingObjects (the lookup path turns it on to take
+	// objects over after its preflight): on a new cluster an object that
+	// already exists is a conflict to report, not something to take over.
 	k8sProvider, err := kubernetes.NewProvider(ctx, "kubernetes", &kubernetes.ProviderArgs{Kubeconfig: kubeconfig})
 	if err != nil {
 		return nil, fmt.Errorf("create Kubernetes provider: %w", err)

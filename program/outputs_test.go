@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/platform-eng/eks-pod-identity/components/presets"
 )
 
 func TestVerifyCommands(t *testing.T) {
@@ -43,6 +44,7 @@ func TestPolicyDocumentAcceptsStringOrObject(t *testing.T) {
 // to one and forgotten in the other fails here.
 func TestWorkloadConfigMapsEveryField(t *testing.T) {
 	cfg := workloadConfig{
+		Preset: "external-dns", HostedZoneArns: []string{"zone"}, BucketArns: []string{"bucket"},
 		Name: "n", Namespace: "ns", ServiceAccount: "sa", CreateNamespace: true, ExternalServiceAccount: true,
 		RoleName: "r", RolePath: "/p/", RoleDescription: "d", PermissionsBoundary: "b", MaxSessionDuration: 7200,
 		Trust: "open", PolicyArns: []string{"arn"}, InlinePolicies: map[string]policyDocument{"i": "{}"},
@@ -50,6 +52,7 @@ func TestWorkloadConfigMapsEveryField(t *testing.T) {
 	}
 	got := cfg.toComponent()
 	want := podidentity.Workload{
+		Preset: "external-dns", PresetInputs: presets.Inputs{HostedZoneArns: []string{"zone"}, BucketArns: []string{"bucket"}},
 		Name: "n", Namespace: "ns", ServiceAccount: "sa", CreateNamespace: true, ExternalServiceAccount: true,
 		RoleName: "r", RolePath: "/p/", RoleDescription: "d", PermissionsBoundary: "b", MaxSessionDuration: 7200,
 		Trust: podidentity.TrustOpen, PolicyArns: []string{"arn"}, InlinePolicies: map[string]string{"i": "{}"},
@@ -65,7 +68,8 @@ func TestWorkloadConfigMapsEveryField(t *testing.T) {
 			t.Errorf("podidentity.Workload.%s is not covered by this test", v.Type().Field(i).Name)
 		}
 	}
-	if c, w := reflect.TypeFor[workloadConfig]().NumField(), v.NumField(); c != w {
+	// The preset's inputs are two keys in the stack file, one field here.
+	if c, w := reflect.TypeFor[workloadConfig]().NumField(), v.NumField()+1; c != w {
 		t.Errorf("workloadConfig has %d fields, podidentity.Workload %d: map the new one", c, w)
 	}
 }

@@ -6,8 +6,10 @@
 package program
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
@@ -45,7 +47,14 @@ type Deployment struct {
 // for the looked-up cluster, and handed to the component as an option: the
 // default one would follow whatever context ~/.kube/config has.
 func Deploy(ctx *pulumi.Context) (*Deployment, error) {
-	settings, err := Parse(rawConfig(ctx), os.Getenv)
+	return DeployWith(ctx, nil)
+}
+
+// DeployWith is Deploy with the lookups that find what already exists
+// (preflight.go); nil uses the real AWS and Kubernetes APIs.
+func DeployWith(ctx *pulumi.Context, lookups *Lookups) (*Deployment, error) {
+	raw := rawConfig(ctx)
+	settings, err := Parse(raw, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +76,9 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	if problems := componentProblems(args); len(problems) > 0 {
 		return nil, &ConfigError{Problems: problems}
 	}
+	if err := checkPresets(ctx, cluster, args); err != nil {
+		return nil, err
+	}
 
 	kubeconfig := settings.Kubeconfig
 	if kubeconfig == "" {
@@ -74,9 +86,25 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			return nil, err
 		}
 	}
+	// Before anything is registered: find what exists, refuse conflicts,
+	// plan what to take over (adopt.go).
+	plan, err := preflight(ctx, raw, settings, args, cluster.Name, kubeconfig, lookups)
+	if err != nil {
+		return nil, err
+	}
+	args.Adopt = plan.Adopt
+	args.Tags = withStackTag(args.Tags, StackMarker(ctx))
+
 	k8sProvider, err := kubernetes.NewProvider(ctx, "kubernetes", &kubernetes.ProviderArgs{
 		Kubeconfig: pulumi.ToSecret(pulumi.String(kubeconfig)).(pulumi.StringOutput),
 		Context:    optional(settings.KubeContext),
+		// pulumi-kubernetes 4.29+ refuses to create an object that exists.
+		// The test pod can only be taken over this way (its spec is
+		// immutable, so an import would plan a replacement); preflight has
+		// already refused every existing object this stack does not manage
+		// or may not take over, so nothing is taken over silently. Always
+		// on, so that turning adopt off later changes nothing.
+		UpsertExistingObjects: pulumi.Bool(true),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create Kubernetes provider: %w", err)
@@ -95,11 +123,23 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	return &Deployment{Component: pi, Exports: exports}, nil
 }
 
-// rawConfig collects the keys Parse reads, as Pulumi hands them over.
+// rawConfig collects the keys Parse reads, as Pulumi hands them over, and
+// every other key of the project's namespace, so a typo is named. Pulumi's
+// Go language host passes the whole stack configuration in PULUMI_CONFIG;
+// an Automation API inline program has no such variable, and there only the
+// known keys are read (the offline check reads stack files directly).
 func rawConfig(ctx *pulumi.Context) map[string]string {
-	full := append([]string{}, awsKeys...)
+	full := append(append([]string{}, awsKeys...), discoveryAwsKeys...)
 	for _, k := range Keys {
 		full = append(full, key(k))
+	}
+	var all map[string]string
+	if env := os.Getenv("PULUMI_CONFIG"); env != "" && json.Unmarshal([]byte(env), &all) == nil {
+		for k := range all {
+			if strings.HasPrefix(k, Project+":") {
+				full = append(full, k)
+			}
+		}
 	}
 	raw := map[string]string{}
 	for _, k := range full {

@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/platform-eng/eks-pod-identity/components/presets"
 )
 
 // workloadConfig is one entry of eks-pod-identity:workloads as the stack file
 // writes it. The YAML shape is the program's, the component's Workload its Go
 // API: toComponent maps one onto the other, so either can change alone.
 type workloadConfig struct {
+	Preset                 string                    `json:"preset"`
+	HostedZoneArns         []string                  `json:"hostedZoneArns"`
+	BucketArns             []string                  `json:"bucketArns"`
 	Name                   string                    `json:"name"`
 	Namespace              string                    `json:"namespace"`
 	ServiceAccount         string                    `json:"serviceAccount"`
@@ -40,6 +44,9 @@ func (w workloadConfig) toComponent() podidentity.Workload {
 		}
 	}
 	return podidentity.Workload{
+		Preset: w.Preset,
+		// A preset's inputs are plain workload keys in the stack file.
+		PresetInputs:           presets.Inputs{HostedZoneArns: w.HostedZoneArns, BucketArns: w.BucketArns},
 		Name:                   w.Name,
 		Namespace:              w.Namespace,
 		ServiceAccount:         w.ServiceAccount,

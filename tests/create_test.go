@@ -20,6 +20,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/platform-eng/eks-pod-identity/internal/stackcheck"
 	"github.com/platform-eng/eks-pod-identity/program"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -284,7 +285,7 @@ func TestSandboxNodeGroupAndRole(t *testing.T) {
 	m, _ := runSandbox(t, nil)
 	ng := m.get(t, tEksNodeGroup, "cluster-nodes")
 	role := m.get(t, tRole, "cluster-node-role")
-	roleArn := fmt.Sprintf("arn:aws:iam::%s:role/cluster-node-role-%s", testAccount, shortHash("cluster-node-role"))
+	roleArn := fmt.Sprintf("arn:aws:iam::%s:role/%s", testAccount, stackcheck.AutoName("cluster-node-role"))
 	assertInputs(t, ng, map[string]any{
 		"amiType":       "AL2023_x86_64_STANDARD",
 		"instanceTypes": []any{"t3.medium"},
@@ -309,7 +310,7 @@ func TestSandboxNodeGroupAndRole(t *testing.T) {
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
 	for _, policy := range []string{"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"} {
 		att := m.get(t, tAttachment, "cluster-node-role-"+policy)
-		assertInputs(t, att, map[string]any{"role": "cluster-node-role-" + shortHash("cluster-node-role"), "policyArn": "arn:aws:iam::aws:policy/" + policy})
+		assertInputs(t, att, map[string]any{"role": stackcheck.AutoName("cluster-node-role"), "policyArn": "arn:aws:iam::aws:policy/" + policy})
 		if !m.dependsOn(ng, att) {
 			t.Errorf("the node group does not wait for %s: nodes would join without it", policy)
 		}

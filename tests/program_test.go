@@ -37,7 +37,7 @@ func runDev(t *testing.T) (*recorder, map[string]any) {
 
 func runProd(t *testing.T) (*recorder, map[string]any) {
 	t.Helper()
-	rec := newRecorder("prod", clusterResult("prod-eks", "1.32", false))
+	rec := newRecorder("prod", clusterIn("eu-west-1", "prod-eks", "1.32", false))
 	exports, err := run(t, stackConfig(t, "prod"), rec)
 	if err != nil {
 		t.Fatalf("program failed on Pulumi.prod.yaml: %v", err)
@@ -286,6 +286,10 @@ func TestDevVerifyJob(t *testing.T) {
 	wantEnv := map[string]string{
 		verification.EnvExpectedRoleArn: "arn:aws:iam::111122223333:role/EKSPodIdentityS3Role",
 		verification.EnvAccessCheck:     "s3 ls",
+		// The cluster's region, from its ARN: EKS documents no region
+		// variable for Pod Identity pods, and regional checks need one.
+		"AWS_REGION":         "us-east-1",
+		"AWS_DEFAULT_REGION": "us-east-1",
 	}
 	if !reflect.DeepEqual(env, wantEnv) {
 		t.Errorf("job env = %v, want %v", env, wantEnv)
@@ -497,7 +501,7 @@ func TestVerifyJobIdentityFollowsRoleAndAssociation(t *testing.T) {
 		"managed policies":  func(w map[string]any) { w["policyArns"] = []string{"arn:aws:iam::aws:policy/AmazonS3FullAccess"} },
 		"permissions bound": func(w map[string]any) { w["permissionsBoundary"] = "arn:aws:iam::111122223333:policy/boundary" },
 		"inline policy": func(w map[string]any) {
-			w["inlinePolicies"] = map[string]any{"p": map[string]any{"Version": "2012-10-17", "Statement": map[string]any{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}}}
+			w["inlinePolicies"] = map[string]any{"p": map[string]any{"Version": "2012-10-17", "Statement": map[string]any{"Effect": "Allow", "Action": "s3:List*", "Resource": "*"}}}
 		},
 	} {
 		if got := jobName(edit); got == base {

@@ -1,6 +1,7 @@
 package podidentity
 
 import (
+	"github.com/platform-eng/eks-pod-identity/components/presets"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -67,6 +68,9 @@ type Args struct {
 	// run and the pods cannot schedule. Roles and policies do not wait.
 	// Optional.
 	DependsOn []pulumi.Resource
+	// Adopt lists existing objects to take over instead of creating them
+	// (see Adoption). Nil creates everything.
+	Adopt *Adoption
 }
 
 // Agent configures the eks-pod-identity-agent add-on. The zero value installs
@@ -86,17 +90,30 @@ type Agent struct {
 
 // Workload is one Kubernetes service account that gets an IAM role.
 type Workload struct {
+	// Preset names an entry of the presets catalogue (package presets:
+	// "ebs-csi", "external-dns", ...). It fills in Name, Namespace,
+	// ServiceAccount, PolicyArns, InlinePolicies and AccessCheck; each of
+	// those the workload sets itself replaces the preset's. Empty: no preset.
+	Preset string
+	// PresetInputs are what the preset needs from the user (hosted zones,
+	// buckets); they are refused without a preset that takes them.
+	PresetInputs presets.Inputs
+
 	// Name is the workload's stable key: it names the workload's child
-	// resources, so renaming it replaces them. Empty means ServiceAccount.
+	// resources, so renaming it replaces them. Empty means the preset's
+	// name, or else ServiceAccount.
 	Name string
-	// Namespace of the service account. Empty means "default".
+	// Namespace of the service account. Empty means the preset's, or else
+	// "default".
 	Namespace string
-	// ServiceAccount is the Kubernetes service account's name. Required.
+	// ServiceAccount is the Kubernetes service account's name. Required
+	// unless a preset gives it.
 	ServiceAccount string
 	// CreateNamespace creates the namespace. Default false: it exists.
 	CreateNamespace bool
 	// ExternalServiceAccount says the service account is owned elsewhere (a
-	// Helm chart, say); the component then creates none. Default false.
+	// Helm chart, say); the component then creates none. Default false;
+	// always true with a Preset, whose add-on or chart owns it.
 	ExternalServiceAccount bool
 
 	// RoleName names the IAM role. Empty lets Pulumi auto-name it.
@@ -112,13 +129,14 @@ type Workload struct {
 	MaxSessionDuration int
 	// Trust is TrustScoped (the default when empty) or TrustOpen.
 	Trust TrustMode
-	// PolicyArns are managed policies attached to the role. Nil, with no
-	// InlinePolicies either, means the walkthrough's AmazonS3ReadOnlyAccess:
-	// a workload that names any permission gets only what it names. An
-	// empty list attaches none.
+	// PolicyArns are managed policies attached to the role. Nil means the
+	// preset's; without a preset, and with no InlinePolicies either, the
+	// walkthrough's AmazonS3ReadOnlyAccess: a workload that names any
+	// permission gets only what it names. An empty list attaches none.
 	PolicyArns []string
-	// InlinePolicies maps an inline policy name to its JSON document.
-	// Optional.
+	// InlinePolicies maps an inline policy name to its JSON document. Nil
+	// means the preset's documents (none without a preset); an empty map
+	// drops them.
 	InlinePolicies map[string]string
 	// Tags are added to this workload's role and association, over Args.Tags.
 	Tags map[string]string
@@ -132,7 +150,8 @@ type Workload struct {
 	// `pulumi up`. Default false.
 	Verify bool
 	// AccessCheck is the aws CLI command (without "aws") the verification
-	// runs as the role, e.g. "s3 ls s3://my-bucket". Empty means "s3 ls";
-	// AccessCheckOff skips it for roles with nothing safe to probe.
+	// runs as the role, e.g. "s3 ls s3://my-bucket". Empty means the
+	// preset's, or else "s3 ls"; AccessCheckOff skips it for roles with
+	// nothing safe to probe.
 	AccessCheck string
 }

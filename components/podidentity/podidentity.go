@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 
+	"github.com/platform-eng/eks-pod-identity/components/presets"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
@@ -62,6 +63,11 @@ type WorkloadResources struct {
 	ServiceAccount *corev1.ServiceAccount
 	TestPod        *corev1.Pod
 	VerifyJob      *batchv1.Job
+
+	// presetPolicies are the rendered documents of the preset's inline
+	// policies, in InlinePolicies order after the workload's own: what the
+	// verification proves includes them.
+	presetPolicies []pulumi.StringOutput
 }
 
 // NewPodIdentity validates args and, only if they are valid, registers the
@@ -124,6 +130,9 @@ func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) 
 	if res.Attachments, res.InlinePolicies, err = c.attachPolicies(ctx, name, w, res.Role); err != nil {
 		return nil, fmt.Errorf("attach policies: %w", err)
 	}
+	if err = c.attachPresetPolicies(ctx, name, w, res); err != nil {
+		return nil, fmt.Errorf("attach preset policies: %w", err)
+	}
 	if res.Association, err = c.associate(ctx, name, w, res.Role); err != nil {
 		return nil, fmt.Errorf("create association: %w", err)
 	}
@@ -169,16 +178,16 @@ func (c *PodIdentity) installAgent(ctx *pulumi.Context, name string) (*eks.Addon
 		AddonVersion: version,
 		// A self-managed agent (a DaemonSet applied by hand) is taken over
 		// instead of failing the create. An existing EKS add-on is not: EKS
-		// answers ResourceInUseException, and manageAgent: false is the way.
+		// answers ResourceInUseException; Adoption imports it instead.
 		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
 		Preserve:                 pulumi.Bool(agent.Preserve),
 		Tags:                     pulumi.ToStringMap(c.args.Tags),
-	}, c.childOpts(
+	}, c.childOpts(append(importOpt(c.args.Adopt.agent()),
 		// Add-on names are unique per cluster: a replacement must delete first.
 		pulumi.DeleteBeforeReplace(true),
 		c.waitForArgs(),
-	)...)
+	)...)...)
 }
 
 // Step 2: the role and its trust policy.
@@ -208,7 +217,7 @@ func (c *PodIdentity) createRole(ctx *pulumi.Context, name string, w Workload) (
 	// A fixed role name cannot exist twice: replace it delete-first. An
 	// auto-named role gets a fresh name and can be created first.
 	return iam.NewRole(ctx, roleResourceName(name, w.Name), args,
-		c.childOpts(pulumi.DeleteBeforeReplace(w.RoleName != ""))...)
+		c.childOpts(append(importOpt(c.args.Adopt.workload(w.Name).Role), pulumi.DeleteBeforeReplace(w.RoleName != ""))...)...)
 }
 
 // Step 3: managed and inline permission policies.
@@ -239,6 +248,28 @@ func (c *PodIdentity) attachPolicies(ctx *pulumi.Context, name string, w Workloa
 	return attachments, inline, nil
 }
 
+// Step 3, preset part: the preset's own documents, rendered for this
+// cluster (a document may name it, and the name may be another resource's
+// output) in the cluster's partition.
+func (c *PodIdentity) attachPresetPolicies(ctx *pulumi.Context, name string, w Workload, res *WorkloadResources) error {
+	for _, doc := range w.presetDocuments() {
+		text := c.args.ClusterName.ToStringOutput().ApplyT(func(cluster string) (string, error) {
+			return doc.Render(presets.Target{Partition: c.args.partition(), ClusterName: cluster, Inputs: w.PresetInputs})
+		}).(pulumi.StringOutput)
+		p, err := iam.NewRolePolicy(ctx, inlinePolicyResourceName(name, w.Name, doc.Name), &iam.RolePolicyArgs{
+			Role:   res.Role.Name,
+			Name:   pulumi.String(doc.Name),
+			Policy: text,
+		}, c.childOpts()...)
+		if err != nil {
+			return fmt.Errorf("inline policy %s: %w", doc.Name, err)
+		}
+		res.InlinePolicies = append(res.InlinePolicies, p)
+		res.presetPolicies = append(res.presetPolicies, text)
+	}
+	return nil
+}
+
 // Step 4: the Pod Identity Association.
 func (c *PodIdentity) associate(ctx *pulumi.Context, name string, w Workload, role *iam.Role) (*eks.PodIdentityAssociation, error) {
 	return eks.NewPodIdentityAssociation(ctx, associationResourceName(name, w.Name), &eks.PodIdentityAssociationArgs{
@@ -247,12 +278,12 @@ func (c *PodIdentity) associate(ctx *pulumi.Context, name string, w Workload, ro
 		ServiceAccount: pulumi.String(w.ServiceAccount),
 		RoleArn:        role.Arn,
 		Tags:           pulumi.ToStringMap(mergeTags(c.args.Tags, w.Tags)),
-	}, c.childOpts(
+	}, c.childOpts(append(importOpt(c.args.Adopt.workload(w.Name).Association),
 		// One association per cluster, namespace and service account: a
 		// create-before-delete replacement would answer ResourceInUseException.
 		pulumi.DeleteBeforeReplace(true),
 		c.waitForArgs(),
-	)...)
+	)...)...)
 }
 
 // Step 5a: the namespaces workloads ask for, once each however many ask.
@@ -266,7 +297,7 @@ func (c *PodIdentity) createNamespaces(ctx *pulumi.Context, name string, workloa
 				Name:   pulumi.String(w.Namespace),
 				Labels: labels(name, ""),
 			},
-		}, c.childOpts(c.waitForArgs())...)
+		}, c.childOpts(append(importOpt(c.args.Adopt.namespace(w.Namespace)), c.waitForArgs())...)...)
 		if err != nil {
 			return fmt.Errorf("create namespace %s: %w", w.Namespace, err)
 		}
@@ -287,7 +318,7 @@ func (c *PodIdentity) createServiceAccount(ctx *pulumi.Context, name string, w W
 			Namespace: namespaceInput(w, ns),
 			Labels:    labels(name, w.Name),
 		},
-	}, c.childOpts(c.waitForArgs())...)
+	}, c.childOpts(append(importOpt(c.args.Adopt.workload(w.Name).ServiceAccount), c.waitForArgs())...)...)
 }
 
 // Step 5c: the walkthrough's test Pod.
@@ -361,11 +392,11 @@ func namespaceInput(w Workload, ns *corev1.Namespace) pulumi.StringPtrInput {
 func labels(component, workload string) pulumi.StringMap {
 	l := pulumi.StringMap{
 		"app.kubernetes.io/managed-by": pulumi.String("pulumi"),
-		"app.kubernetes.io/part-of":    pulumi.String("eks-pod-identity"),
-		"app.kubernetes.io/instance":   pulumi.String(component),
+		LabelKeyPartOf:                 pulumi.String(LabelPartOf),
+		LabelKeyInstance:               pulumi.String(component),
 	}
 	if workload != "" {
-		l["eks-pod-identity/workload"] = pulumi.String(workload)
+		l[LabelKeyWorkload] = pulumi.String(workload)
 	}
 	return l
 }

@@ -1,6 +1,7 @@
 package podidentity_test
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,8 @@ import (
 type reg struct {
 	typ, name, provider, parent string
 	aliases                     int
+	importID                    string
+	deps                        []string
 }
 
 type recordingMocks struct {
@@ -31,6 +34,8 @@ func (m *recordingMocks) NewResource(args pulumi.MockResourceArgs) (string, reso
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.parent = rpc.GetParent()
 		r.aliases = len(rpc.GetAliases())
+		r.importID = rpc.GetImportId()
+		r.deps = rpc.GetDependencies()
 	}
 	m.mu.Lock()
 	m.regs = append(m.regs, r)
@@ -253,5 +258,32 @@ func TestRenamedInstanceCarriesTheAlias(t *testing.T) {
 	c, ok := mocks.find("platform")
 	if !ok || c.aliases != 1 {
 		t.Errorf("component registered with %d aliases, want 1 (the old name)", c.aliases)
+	}
+}
+
+// Whatever runs as the service account is admitted only after every
+// permission of the role exists, inline policies included: a pod admitted
+// earlier would run its access check without them.
+func TestRunnersWaitForInlinePolicies(t *testing.T) {
+	mocks := run(t, func(ctx *pulumi.Context) error {
+		args := baseArgs()
+		args.Workloads[0].InlinePolicies = map[string]string{
+			"read": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}`,
+		}
+		_, err := podidentity.NewPodIdentity(ctx, "pi", args)
+		return err
+	})
+	inline, ok := mocks.find("pi-api-inline-read")
+	if !ok {
+		t.Fatal("no inline policy registered")
+	}
+	for _, runner := range []string{"pi-api-test-pod", "pi-api-verify"} {
+		r, ok := mocks.find(runner)
+		if !ok {
+			t.Fatalf("%s not registered", runner)
+		}
+		if !slices.ContainsFunc(r.deps, func(d string) bool { return strings.HasSuffix(d, "::"+inline.name) }) {
+			t.Errorf("%s does not wait for the inline policy: depends on %v", runner, r.deps)
+		}
 	}
 }

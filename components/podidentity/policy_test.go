@@ -89,3 +89,18 @@ func TestVerifyJobName(t *testing.T) {
 		t.Errorf("long name %q (%d chars) is not a valid job name", long, len(long))
 	}
 }
+
+// IAM's default quota for a trust policy is 2,048 characters without
+// whitespace; the scoped document stays under it with the longest names
+// EKS and Kubernetes allow, so the component needs no check for it.
+func TestTrustPolicyFitsIAMQuota(t *testing.T) {
+	longest := "arn:aws-us-gov:eks:us-gov-west-1:111122223333:cluster/" + strings.Repeat("c", 100)
+	doc, err := podidentity.TrustPolicy(podidentity.TrustScoped, longest, strings.Repeat("n", 63), strings.Repeat("s", 253))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(strings.Join(strings.Fields(doc), ""))
+	if n > 2048 {
+		t.Errorf("scoped trust policy is %d characters, over IAM's 2,048", n)
+	}
+}

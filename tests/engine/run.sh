@@ -27,9 +27,9 @@ ENGINE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$ENGINE_DIR/../.." && pwd)"
 export ENGINE_CACHE="${ENGINE_CACHE:-$HOME/.cache/eks-pod-identity-engine}"
 
-K8S_PLUGIN_VERSION=4.32.0
-AWS_PLUGIN_VERSION=6.83.4
-EKS_PLUGIN_VERSION=3.9.1
+# shellcheck disable=SC1091
+. "$ENGINE_DIR/versions.env"
+K8S_PLUGIN_VERSION=$K8S_PROVIDER_VERSION
 
 if [[ -n "${ENGINE_WORK:-}" ]]; then
   mkdir -p "$ENGINE_WORK"
@@ -137,20 +137,15 @@ log "moto at $ENGINE_MOTO_ENDPOINT"
 
 # ---- 5. HOOK: stand-in pulumi-resource-aws ----------------------------------------
 phase "aws+eks plugins build+install"
-AWS_PKG="${ENGINE_AWS_PLUGIN_PKG:-}"
-if [[ -z "$AWS_PKG" ]]; then
-  if [[ -d "$ENGINE_DIR/awsstandin/cmd/pulumi-resource-aws" ]]; then
-    AWS_PKG=./awsstandin/cmd/pulumi-resource-aws
-  else
-    AWS_PKG=./awsstandin
-  fi
-fi
-(cd "$ENGINE_DIR" && go build -o "$ENGINE_WORK/bin/pulumi-resource-aws" "$AWS_PKG")
+AWS_PKG="${ENGINE_AWS_PLUGIN_PKG:-./awsstandin}"
+(cd "$ENGINE_DIR" && go build -ldflags "-X main.providerVersion=$AWS_PLUGIN_VERSION" \
+  -o "$ENGINE_WORK/bin/pulumi-resource-aws" "$AWS_PKG")
 pulumi plugin install resource aws "v$AWS_PLUGIN_VERSION" \
   --file "$ENGINE_WORK/bin/pulumi-resource-aws" >&2
 export ENGINE_AWS_PLUGIN_VERSION="$AWS_PLUGIN_VERSION"
 # The pulumi-eks stand-in (its plugin is a Node.js binary not to be had here).
-(cd "$ENGINE_DIR" && go build -o "$ENGINE_WORK/bin/pulumi-resource-eks" ./eksstandin)
+(cd "$ENGINE_DIR" && go build -ldflags "-X main.providerVersion=$EKS_PLUGIN_VERSION" \
+  -o "$ENGINE_WORK/bin/pulumi-resource-eks" ./eksstandin)
 pulumi plugin install resource eks "v$EKS_PLUGIN_VERSION" \
   --file "$ENGINE_WORK/bin/pulumi-resource-eks" >&2
 export ENGINE_K8S_PLUGIN_VERSION="$K8S_PLUGIN_VERSION"

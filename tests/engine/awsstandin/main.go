@@ -5,8 +5,9 @@
 // downloaded here) and implements, against a moto server, only what the
 // program calls:
 //
-//   - invoke aws:eks/getCluster:getCluster (plus getCallerIdentity,
-//     getRegion and getPartition, which are cheap to serve);
+//   - invoke aws:eks/getCluster:getCluster and aws:eks/getAddon:getAddon
+//     (plus getCallerIdentity, getRegion and getPartition, which are cheap
+//     to serve);
 //   - resources aws:iam/role:Role, aws:iam/rolePolicy:RolePolicy,
 //     aws:iam/rolePolicyAttachment:RolePolicyAttachment,
 //     aws:eks/addon:Addon and aws:eks/podIdentityAssociation:PodIdentityAssociation.
@@ -46,6 +47,10 @@ import (
 )
 
 func main() {
+	if providerVersion == "" {
+		fmt.Fprintln(os.Stderr, "pulumi-resource-aws stand-in: built without -ldflags -X main.providerVersion=<version> (see tests/engine/versions.env)")
+		os.Exit(1)
+	}
 	err := provider.Main(providerName, func(host *provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
 		return newStandin(host), nil
 	})

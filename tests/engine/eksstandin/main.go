@@ -26,7 +26,7 @@
 // add-ons, the internal Kubernetes provider, the default-VPC subnet lookup,
 // OIDC provider) is refused when asked for, or listed in docs/engine.md.
 //
-// Build: go build -o <dir>/pulumi-resource-eks ./eksstandin (in tests/engine).
+// Build (in tests/engine): go build -ldflags "-X main.providerVersion=3.9.1" -o <dir>/pulumi-resource-eks ./eksstandin.
 package main
 
 import (
@@ -38,14 +38,22 @@ import (
 )
 
 const (
-	providerName    = "eks"
-	providerVersion = "3.9.1"
+	providerName = "eks"
 
 	clusterToken   = "eks:index:Cluster"
 	nodeGroupToken = "eks:index:ManagedNodeGroup"
 )
 
+// providerVersion is the pulumi-eks version the stand-in reports, set at
+// build time from tests/engine/versions.env (go build -ldflags "-X
+// main.providerVersion=..."); main refuses to serve without it.
+var providerVersion string
+
 func main() {
+	if providerVersion == "" {
+		fmt.Fprintln(os.Stderr, "pulumi-resource-eks stand-in: built without -ldflags -X main.providerVersion=<version> (see tests/engine/versions.env)")
+		os.Exit(1)
+	}
 	if err := provider.ComponentMain(providerName, providerVersion, nil, construct); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -30,11 +30,9 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ENGINE_CACHE="${ENGINE_CACHE:-$HOME/.cache/eks-pod-identity-engine}"
 JOBS="${ENGINE_BUILD_JOBS:-2}"
 
-PULUMI_VERSION=v3.274.1
-K8S_PROVIDER_VERSION=4.32.0          # label; module is provider/v4 v4.0.0-20260115033456-f47bc2d6f199
+# shellcheck disable=SC1091
+. "$HERE/../versions.env"
 K8S_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
-K8S_VERSION=v1.33.13
-KWOK_VERSION=v0.8.0
 
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
 # Keep DWARF/symbol tables out: the binaries are only run, and linking
