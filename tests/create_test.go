@@ -362,6 +362,11 @@ func TestSandboxTrustPolicyNamesTheCreatedCluster(t *testing.T) {
 	if fixture := m.fixtureURN(tEksCluster); !slices.Contains(role.Dependencies, fixture) {
 		t.Errorf("the role's dependencies %v do not include the created cluster %s its ARN comes from", role.Dependencies, fixture)
 	}
+	// The stack's marker tag, as on the lookup path: adoption elsewhere
+	// tells this stack's roles from others by it.
+	if got := role.Inputs["tags"].ObjectValue()[program.StackTagKey]; !got.IsString() || got.StringValue() != "organization/eks-pod-identity/sandbox" {
+		t.Errorf("role tag %s = %v, want the stack's marker", program.StackTagKey, got)
+	}
 }
 
 // The Kubernetes provider's kubeconfig is the created cluster's: its
