@@ -110,8 +110,8 @@ func EvaluateTrust(doc string, req Request) (Decision, error) {
 	}
 	ctx := req.context()
 
-	var reasons []string
-	allowedAll := true
+	// Each action needs an Allow; the first one refused is reported, as
+	// IAM names the one action a caller was not authorized to perform.
 	for _, action := range req.Actions {
 		allowed := false
 		var why []string
@@ -134,16 +134,12 @@ func EvaluateTrust(doc string, req Request) (Decision, error) {
 			}
 		}
 		if !allowed {
-			allowedAll = false
 			msg := fmt.Sprintf("no statement allows %s to %s", req.Service, action)
 			if len(why) > 0 {
 				msg += " (" + strings.Join(why, "; ") + ")"
 			}
-			reasons = append(reasons, msg)
+			return Decision{Allowed: false, Reason: msg}, nil
 		}
-	}
-	if !allowedAll {
-		return Decision{Allowed: false, Reason: strings.Join(reasons, "; ")}, nil
 	}
 	return Decision{Allowed: true, Reason: "allowed: " + strings.Join(req.Actions, ", ")}, nil
 }
@@ -232,7 +228,7 @@ func conditionHolds(op, key string, want []string, ctx map[string][]string) (boo
 	lk := strings.ToLower(key)
 	have, present := ctx[lk]
 	if multiValued[lk] && set == "" {
-		return false, "", fmt.Errorf("condition %s on the multivalued key %s needs ForAnyValue: or ForAllValues:", op, key)
+		return false, "", fmt.Errorf("condition %s on the multivalued key %s needs a ForAnyValue or ForAllValues prefix", op, key)
 	}
 	if !multiValued[lk] && set != "" {
 		return false, "", fmt.Errorf("condition %s on the single-valued key %s", op, key)
