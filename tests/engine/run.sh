@@ -191,8 +191,9 @@ log "node stand-in: agent $ENGINE_AGENT_URL, log $ENGINE_NODE_LOG"
 
 # ---- 6. HOOK: stand-in pulumi-resource-aws ----------------------------------------
 phase "aws plugin build+install"
+AWS_PKG="${ENGINE_AWS_PLUGIN_PKG:-./awsstandin}"
 (cd "$ENGINE_DIR" && go build -ldflags "-X main.providerVersion=$AWS_PLUGIN_VERSION" \
-  -o "$ENGINE_WORK/bin/pulumi-resource-aws" ./awsstandin)
+  -o "$ENGINE_WORK/bin/pulumi-resource-aws" "$AWS_PKG")
 pulumi plugin install resource aws "v$AWS_PLUGIN_VERSION" \
   --file "$ENGINE_WORK/bin/pulumi-resource-aws" >&2
 export ENGINE_AWS_PLUGIN_VERSION="$AWS_PLUGIN_VERSION"

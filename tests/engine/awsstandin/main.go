@@ -5,8 +5,9 @@
 // (which cannot be built or downloaded here) and implements, against a moto
 // server, only what the program calls:
 //
-//   - invoke aws:eks/getCluster:getCluster (plus getCallerIdentity,
-//     getRegion and getPartition, which are cheap to serve);
+//   - invoke aws:eks/getCluster:getCluster and aws:eks/getAddon:getAddon
+//     (plus getCallerIdentity, getRegion and getPartition, which are cheap
+//     to serve);
 //   - resources aws:iam/role:Role, aws:iam/rolePolicy:RolePolicy,
 //     aws:iam/rolePolicyAttachment:RolePolicyAttachment,
 //     aws:eks/addon:Addon and aws:eks/podIdentityAssociation:PodIdentityAssociation.

@@ -553,7 +553,8 @@ func TestRolePolicyAndAttachment(t *testing.T) {
 	if id, _, _ := att.read(aID, aOuts, aIns); id != aID {
 		t.Fatalf("attachment read id = %q", id)
 	}
-	if id, read, _ := att.read("holder-role/"+s3ReadOnly, resource.PropertyMap{}, resource.PropertyMap{}); id == "" || str(read, "policyArn") != s3ReadOnly {
+	// Imported: the ID becomes "<role>-<arn>", as terraform-provider-aws records it.
+	if id, read, _ := att.read("holder-role/"+s3ReadOnly, resource.PropertyMap{}, resource.PropertyMap{}); id != "holder-role-"+s3ReadOnly || str(read, "policyArn") != s3ReadOnly {
 		t.Fatalf("attachment import read: %q %v", id, read)
 	}
 	d := att.diff(aID, aOuts, merge(aIns, "policyArn", "arn:aws:iam::aws:policy/ReadOnlyAccess"))

@@ -32,6 +32,7 @@ import (
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/platform-eng/eks-pod-identity/program"
 	"github.com/platform-eng/eks-pod-identity/tests/engine/agent"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
@@ -338,7 +339,7 @@ func (e *env) verifyStack(t *testing.T, name string, edit func(w map[string]any)
 	te := *e
 	te.t = t
 	s := te.stack(name, "dev", func(cfg config.Map) {
-		set(t, cfg, "eks-pod-identity:manageAgent", "false")
+		cfg[config.MustMakeKey(program.Project, program.KeyManageAgent)] = config.NewValue("false")
 		workloads(t, cfg, func(ws []map[string]any) {
 			ws[0]["namespace"] = name
 			ws[0]["createNamespace"] = true
@@ -513,20 +514,26 @@ func TestVerificationFailures(t *testing.T) {
 	t.Run("3 role without S3 read", func(t *testing.T) {
 		t.Parallel()
 		const name = "verify-access"
-		// policyArns: [] and an inline policy that grants no listing: the
-		// configuration check accepts it (inline policies are the user's to
-		// judge), so the default access check, `aws s3 ls`, stays, and moto's
-		// IAM evaluation of the role's policies refuses it at run time.
+		// policyArns: [] and an inline policy that grants objects but not
+		// the listing of their bucket. The default check, `aws s3 ls`, is
+		// refused before anything is created (no policy grants
+		// s3:ListAllMyBuckets), so accessCheck lists the bucket: the
+		// configuration accepts it, and moto's IAM evaluation of the role's
+		// policies refuses it at run time.
+		const bucket = "verify-access-bucket"
 		v := e.verifyStack(t, name, func(w map[string]any) {
 			w["policyArns"] = []any{}
-			w["inlinePolicies"] = map[string]any{"objects-only": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::some-bucket/*"}]}`}
+			w["inlinePolicies"] = map[string]any{"objects-only": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + bucket + `/*"}]}`}
+			w["accessCheck"] = "s3 ls s3://" + bucket
 		})
+		v.e.createBucket(bucket, "us-east-1")
 		err := v.up()
 		_, logs := v.e.failedVerification(t, name, "pod-id-sa")
 		wantJobFailure(t, err, "BackoffLimitExceeded")
 		for _, want := range []string{
 			fmt.Sprintf("PASS identity: arn:aws:sts::%s:assumed-role/Verify-%s/eks-", account, name),
-			"FAIL access: expected aws s3 ls to exit 0, saw exit 255: An error occurred (AccessDenied) when calling the ListBuckets operation: Access Denied",
+			"FAIL access: expected aws s3 ls s3://" + bucket + " to exit 0, saw exit ",
+			"An error occurred (AccessDenied) when calling the ListObjectsV2 operation: Access Denied",
 		} {
 			if !strings.Contains(logs, want) {
 				t.Errorf("no pod of the Job printed %q", want)
