@@ -284,6 +284,7 @@ func PlanAdoption(want Want, found Existing, adopt bool, marker string) (Plan, e
 					// the Kubernetes provider's upsertExistingObjects applies
 					// the stack's labels to it in place of a create.
 					if adopt {
+						wa.TestPodRunning = true
 						plan.Taken = append(plan.Taken, what+": its spec is already the stack's, so it is kept as it is and only labelled")
 					} else {
 						errs.Conflicts = append(errs.Conflicts, what+": its spec is the stack's, so adopt would keep it as it is; or set "+at("testPod")+" to false")

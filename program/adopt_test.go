@@ -71,6 +71,7 @@ func TestPlanAdoption(t *testing.T) {
 		Agent: "my-eks-cluster:eks-pod-identity-agent",
 		Workloads: map[string]podidentity.WorkloadAdoption{"pod-id-sa": {
 			Role: walkRole, Association: "my-eks-cluster," + walkAssoc, ServiceAccount: "default/pod-id-sa",
+			TestPodRunning: true,
 		}},
 	}
 	tests := []struct {

@@ -49,6 +49,15 @@ type WorkloadAdoption struct {
 	Association string
 	// ServiceAccount is the ServiceAccount's import ID, "<namespace>/<name>".
 	ServiceAccount string
+	// TestPodRunning says the test pod already runs with the component's
+	// spec and is being taken over (the Kubernetes provider's upsert labels
+	// it; a pod cannot be imported). It then waits for no proof, and the
+	// verification Job waits for it instead: pulumi-kubernetes' await of a
+	// pod reads the namespace's pod informer, which the Job's await would
+	// already have filled with the pod as it was before it was labelled,
+	// and the state would record it unlabelled, a change at the next
+	// preview.
+	TestPodRunning bool
 }
 
 // The labels the component puts on every Kubernetes object it creates
@@ -155,6 +164,9 @@ func (a Args) adoptionProblems() Problems {
 			if !ok || cluster == "" || !strings.HasPrefix(id, "a-") {
 				ps.add(at("association"), "%q is not an association import ID: expected \"<cluster>,<association ID>\" (the ID starts with a-)", wa.Association)
 			}
+		}
+		if wa.TestPodRunning && !w.TestPod {
+			ps.add(at("testPodRunning"), "is true, but the workload has no test pod (testPod is false)")
 		}
 		if wa.ServiceAccount != "" {
 			want := w.Namespace + "/" + w.ServiceAccount

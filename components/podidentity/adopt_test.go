@@ -1,6 +1,7 @@
 package podidentity_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,5 +101,35 @@ func TestAdoptionIsValidated(t *testing.T) {
 		Workloads: map[string]podidentity.WorkloadAdoption{"api": {Role: "api-role", Association: "c,a-1", ServiceAccount: "apps/api"}}}
 	if err := ok.Validate("pi"); err != nil {
 		t.Errorf("valid adoption refused: %v", err)
+	}
+}
+
+// A test pod that already runs is taken over before the verification Job,
+// which waits for it; a new one waits for the Job's proof.
+func TestRunningTestPodIsTakenOverBeforeTheJob(t *testing.T) {
+	dependsOn := func(r reg, name string) bool {
+		return slices.ContainsFunc(r.deps, func(d string) bool { return strings.HasSuffix(d, "::"+name) })
+	}
+	for _, running := range []bool{false, true} {
+		args := baseArgs()
+		args.Adopt = &podidentity.Adoption{Workloads: map[string]podidentity.WorkloadAdoption{"api": {TestPodRunning: running}}}
+		mocks := run(t, func(ctx *pulumi.Context) error {
+			_, err := podidentity.NewPodIdentity(ctx, "pi", args)
+			return err
+		})
+		pod, ok1 := mocks.find("pi-api-test-pod")
+		job, ok2 := mocks.find("pi-api-verify")
+		if !ok1 || !ok2 {
+			t.Fatalf("running=%v: test pod or Job not registered", running)
+		}
+		if got := dependsOn(pod, "pi-api-verify"); got == running {
+			t.Errorf("running=%v: test pod waits for the Job: %v", running, got)
+		}
+		if got := dependsOn(job, "pi-api-test-pod"); got != running {
+			t.Errorf("running=%v: Job waits for the test pod: %v", running, got)
+		}
+		if !dependsOn(pod, "pi-api-association") || !dependsOn(job, "pi-api-association") {
+			t.Errorf("running=%v: test pod or Job does not wait for the association", running)
+		}
 	}
 }

@@ -143,6 +143,13 @@ func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) 
 	// EKS injects credentials only when a pod is admitted: anything that runs
 	// as the service account must wait until the identity is complete.
 	identity := c.identityDependencies(res)
+	if w.TestPod && c.args.Adopt.workload(w.Name).TestPodRunning {
+		// Taken over, not admitted anew: see WorkloadAdoption.TestPodRunning.
+		if res.TestPod, err = c.createTestPod(ctx, name, w, identity); err != nil {
+			return nil, fmt.Errorf("create test pod: %w", err)
+		}
+		identity = append(identity[:len(identity):len(identity)], res.TestPod)
+	}
 	if w.Verify {
 		if res.VerifyJob, err = c.createVerifyJob(ctx, name, w, res, identity); err != nil {
 			return nil, fmt.Errorf("create verification job: %w", err)
@@ -153,7 +160,7 @@ func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) 
 		// waits for that proof instead of racing it.
 		identity = append(identity, res.VerifyJob)
 	}
-	if w.TestPod {
+	if w.TestPod && res.TestPod == nil {
 		if res.TestPod, err = c.createTestPod(ctx, name, w, identity); err != nil {
 			return nil, fmt.Errorf("create test pod: %w", err)
 		}

@@ -70,10 +70,23 @@ func NewPlan(regs []*Registration) *Plan {
 			for _, d := range cloudDependencies(r, byURN) {
 				step.WaitsFor = append(step.WaitsFor, d.Name)
 			}
+			slices.Sort(step.WaitsFor)
 			p.Resources = append(p.Resources, step)
 		}
 	}
-	sort.SliceStable(p.Resources, func(i, j int) bool { return p.Resources[i].Wave < p.Resources[j].Wave })
+	// Registration order varies from run to run (the program registers from
+	// goroutines), so within a wave resources are listed by name: the same
+	// stack always prints the same plan.
+	sort.SliceStable(p.Resources, func(i, j int) bool {
+		a, b := p.Resources[i], p.Resources[j]
+		if a.Wave != b.Wave {
+			return a.Wave < b.Wave
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Type < b.Type
+	})
 	return p
 }
 

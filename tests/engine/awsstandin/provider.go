@@ -24,9 +24,9 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// providerVersion is the pulumi-aws version the stand-in reports, set at
-// build time from tests/engine/versions.env (-ldflags -X
-// main.providerVersion=...); main refuses to serve without it.
+// providerVersion is the pulumi-aws version the stand-in reports and is
+// installed as; the build sets it from tests/engine/versions.env
+// (-ldflags "-X main.providerVersion=..."), main refuses to start without.
 var providerVersion string
 
 const (

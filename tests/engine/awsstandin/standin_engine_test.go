@@ -317,12 +317,21 @@ func wantErr(t *testing.T, err error, parts ...string) {
 // ---------------------------------------------------------------------------
 
 func TestPluginBinary(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "pulumi-resource-aws")
-	want := os.Getenv("ENGINE_AWS_PLUGIN_VERSION")
-	if want == "" {
+	version := os.Getenv("ENGINE_AWS_PLUGIN_VERSION")
+	if version == "" {
 		t.Fatal("ENGINE_AWS_PLUGIN_VERSION is not set: run this tier with tests/engine/run.sh")
 	}
-	if out, err := exec.Command("go", "build", "-ldflags", "-X main.providerVersion="+want, "-o", bin, ".").CombinedOutput(); err != nil {
+	dir := t.TempDir()
+	// Without the version the binary refuses to start.
+	bare := filepath.Join(dir, "bare")
+	if out, err := exec.Command("go", "build", "-o", bare, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bare).CombinedOutput(); err == nil || !strings.Contains(string(out), "providerVersion") {
+		t.Fatalf("a stand-in built without its version started: %v\n%s", err, out)
+	}
+	bin := filepath.Join(dir, "pulumi-resource-aws")
+	if out, err := exec.Command("go", "build", "-ldflags", "-X main.providerVersion="+version, "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin)
@@ -348,8 +357,8 @@ func TestPluginBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Version != want {
-		t.Fatalf("version = %q, want %q from tests/engine/versions.env", info.Version, want)
+	if info.Version != version {
+		t.Fatalf("version = %q, want %q (versions.env)", info.Version, version)
 	}
 	schema, err := c.GetSchema(context.Background(), &pulumirpc.GetSchemaRequest{})
 	if err != nil || !strings.Contains(schema.Schema, `"name":"aws"`) {

@@ -386,7 +386,7 @@ func TestMigrateFromTheWalkthrough(t *testing.T) {
 
 	noChanges := func(t *testing.T) {
 		t.Helper()
-		res, err := s.Preview(e.ctx, optpreview.ExpectNoChanges())
+		res, err := s.Preview(e.ctx, optpreview.ExpectNoChanges(), optpreview.Diff())
 		if err != nil {
 			t.Fatalf("preview --expect-no-changes: %v", err)
 		}

@@ -51,6 +51,10 @@ func TestPlatformStackLifecycle(t *testing.T) {
 		}
 	})
 
+	// mountpoint-s3's access check lists the stack's bucket, which the
+	// verification runs against moto for real: the bucket must exist.
+	e.createBucket("platform-eks-datasets", region)
+
 	s := e.stack("platform", "platform", nil)
 	t.Cleanup(func() {
 		if resourceCount(t, s) > 1 {
