@@ -43,6 +43,9 @@ small middleware that serves those REST routes, with AWS semantics:
 Helper routes for the test tier (unsigned, plain JSON):
     GET  /moto-ext/health    -> {"ok": true}
     GET|POST /moto-ext/config -> runtime settings, e.g. {"rolePropagationSeconds": 0}
+    /moto-ext/faults         -> fault injection (throttling, errors, held
+                                responses), off unless a test sets rules:
+                                see moto_faults.py
     POST /moto-ext/clusters  -> create or patch an EKS cluster record:
          {"name", "endpoint", "certificateAuthorityData" (base64 PEM),
           "version" ("1.33"), "region" (us-east-1), "accountId"
@@ -751,7 +754,10 @@ class EksExtension:
 def make_app() -> Any:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return EksExtension(DomainDispatcherApplication(create_backend_app))
+    # Outermost: fault injection (moto_faults.py), inert until a test installs rules.
+    from moto_faults import FaultInjector
+
+    return FaultInjector(EksExtension(DomainDispatcherApplication(create_backend_app)))
 
 
 # --------------------------------------------------------------------------
