@@ -78,18 +78,24 @@ func arnPartition(arn string) string {
 // It holds no secret; the token is fetched at each use.
 func ClusterKubeconfig(c *eks.LookupClusterResult, s Settings) (string, error) {
 	args := []string{"--region", s.Region, "eks", "get-token", "--cluster-name", c.Name, "--output", "json"}
-	if s.AssumeRole != nil {
+	id := s.Token
+	if id.RoleArn != "" {
 		// The token must come from the identity the AWS provider uses.
-		args = append(args, "--role-arn", s.AssumeRole.RoleArn)
+		args = append(args, "--role-arn", id.RoleArn)
 	}
-	profile := s.Profile
 	exec := map[string]any{
 		"apiVersion": "client.authentication.k8s.io/v1beta1",
 		"command":    "aws",
 		"args":       args,
 	}
-	if profile != "" {
-		exec["env"] = []map[string]string{{"name": "AWS_PROFILE", "value": profile}}
+	var env []map[string]string
+	for _, e := range [][2]string{{"AWS_PROFILE", id.Profile}, {"AWS_CONFIG_FILE", id.ConfigFile}, {"AWS_SHARED_CREDENTIALS_FILE", id.CredentialsFile}} {
+		if e[1] != "" {
+			env = append(env, map[string]string{"name": e[0], "value": e[1]})
+		}
+	}
+	if env != nil {
+		exec["env"] = env
 	}
 	var ca string
 	if len(c.CertificateAuthorities) > 0 {

@@ -31,41 +31,31 @@ const (
 	KeyKubeContext   = "kubeContext"
 	KeyTags          = "tags"
 	KeyWorkloads     = "workloads"
-)
-
-// aws:region and aws:profile are read by the program itself as well: the
-// region for the cluster lookup and `aws eks get-token`, the profile for the
-// kubeconfig's token. The other aws: keys are in awsprovider.go.
-const (
-	KeyAwsRegion  = "aws:region"
-	KeyAwsProfile = "aws:profile"
+	KeyAdopt         = "adopt"
 )
 
 // Keys lists the project's keys in the order the README documents them.
 var Keys = []string{KeyClusterName, KeyManageAgent, KeyAgentVersion, KeyPreserveAgent,
-	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads}
+	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads, KeyAdopt}
 
 // Settings is the stack configuration, parsed and checked.
 type Settings struct {
 	ClusterName string
-	Region      string
-	// Profile is the AWS shared-config profile; empty means the default chain.
-	Profile string
-	// AssumeRole is the role the provider (and the kubeconfig's token) uses.
-	AssumeRole *AssumeRole
-	// DefaultTags go on every AWS resource, as aws:defaultTags does.
-	DefaultTags map[string]string
-	// AWSOptions are the AWS provider's other plain settings from the stack
-	// (aws:allowedAccountIds, aws:skipMetadataApiCheck, ...), by ProviderArgs
-	// field name, already converted to their types.
-	AWSOptions map[string]any
+	// Region is aws:region, or AWS_REGION / AWS_DEFAULT_REGION: the default
+	// AWS provider's region, which the generated kubeconfig uses too.
+	Region string
+	// Token is the identity the generated kubeconfig's token is fetched as.
+	Token TokenIdentity
 	// Kubeconfig is a kubeconfig path or its content; empty means the program
 	// builds one from the cluster, authenticating with `aws eks get-token`.
 	Kubeconfig  string
 	KubeContext string
-	// Component holds everything but the cluster inputs and providers, which
-	// come from the cluster lookup and the providers the program creates.
+	// Component holds everything but the cluster inputs, which come from the
+	// cluster lookup.
 	Component podidentity.Args
+	// Adopt takes over existing objects the stack would otherwise fail to
+	// create (adopt.go).
+	Adopt bool
 }
 
 // ConfigError lists every problem found in the stack configuration, each
@@ -84,16 +74,13 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 	p := parser{raw: raw}
 	s := Settings{
 		ClusterName: p.str(KeyClusterName, ""),
-		Profile:     raw[KeyAwsProfile],
 		Kubeconfig:  p.str(KeyKubeconfig, ""),
 		KubeContext: p.str(KeyKubeContext, ""),
+		Adopt:       p.boolean(KeyAdopt, false),
 	}
+	p.unknownKeys()
 	s.Region = firstNonEmpty(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
-	p.awsSettings(&s)
-	if s.AssumeRole != nil && s.AssumeRole.ExternalID != "" && s.Kubeconfig == "" {
-		p.problems = append(p.problems, "aws:assumeRole"+": has an externalId, which the generated kubeconfig's `aws eks get-token --role-arn` cannot pass: "+
-			"put role_arn and external_id in a shared-config profile and set aws:profile instead, or set "+key(KeyKubeconfig))
-	}
+	s.Token = p.tokenIdentity(s.Kubeconfig == "")
 	s.Component = podidentity.Args{
 		Agent: podidentity.Agent{
 			Skip:     !p.boolean(KeyManageAgent, true),
@@ -118,9 +105,12 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 	}
 	if s.Kubeconfig != "" && !looksLikeKubeconfigContent(s.Kubeconfig) {
 		if _, err := os.Stat(expandHome(s.Kubeconfig, env)); err != nil {
-			p.problem(KeyKubeconfig, "%q is neither kubeconfig content nor a readable file: %v", s.Kubeconfig, err)
+			// The value is not echoed: it may be kubeconfig content with a
+			// token that merely does not look like one.
+			p.problem(KeyKubeconfig, "is neither kubeconfig content nor a readable file (value not shown: it may hold credentials): %v", pathErrorCause(err))
 		}
 	}
+	p.problems = append(p.problems, reservedTagProblems(s.Component)...)
 	// The component's own rules, reported under the config keys they came from.
 	p.problems = append(p.problems, componentProblems(s.Component)...)
 	if len(p.problems) > 0 {
@@ -160,7 +150,9 @@ func configKeyFor(field string) string {
 	if k, ok := componentFieldKeys[field]; ok {
 		return k
 	}
-	return field
+	// Preset inputs are the component's Workload.PresetInputs, but plain
+	// workload keys (hostedZoneArns, bucketArns) in the stack file.
+	return strings.Replace(field, ".presetInputs.", ".", 1)
 }
 
 func key(k string) string { return Project + ":" + k }
@@ -172,6 +164,59 @@ type parser struct {
 
 func (p *parser) problem(k, format string, args ...any) {
 	p.problems = append(p.problems, key(k)+": "+fmt.Sprintf(format, args...))
+}
+
+// unknownKeys names every key in the project's namespace that the program
+// does not read, with the closest known one: Pulumi passes any key through,
+// and a typo such as clustername would otherwise be silently ignored.
+func (p *parser) unknownKeys() {
+	for _, full := range slices.Sorted(maps.Keys(p.raw)) {
+		k, ok := strings.CutPrefix(full, Project+":")
+		if !ok || slices.Contains(Keys, k) {
+			continue
+		}
+		if near := closestKey(k, Keys); near != "" {
+			p.problems = append(p.problems, fmt.Sprintf("%s: unknown key (did you mean %s?)", full, key(near)))
+		} else {
+			p.problems = append(p.problems, fmt.Sprintf("%s: unknown key (known: %s)", full, strings.Join(slices.Sorted(slices.Values(Keys)), ", ")))
+		}
+	}
+}
+
+// closestKey is the known key a typo most likely meant: the same key in
+// another case, or one at most two edits away.
+func closestKey(k string, known []string) string {
+	best, bestDist := "", 3
+	for _, cand := range known {
+		if strings.EqualFold(k, cand) {
+			return cand
+		}
+		if d := editDistance(strings.ToLower(k), strings.ToLower(cand)); d < bestDist {
+			best, bestDist = cand, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 func (p *parser) str(k, def string) string {
@@ -230,11 +275,11 @@ func (p *parser) workloads() []podidentity.Workload {
 		}
 		dec := json.NewDecoder(bytes.NewReader(item))
 		dec.DisallowUnknownFields()
-		var w podidentity.Workload
+		var w workloadConfig
 		if err := dec.Decode(&w); err != nil {
 			p.problems = append(p.problems, key(at)+describeDecodeError(err))
 		}
-		workloads = append(workloads, w)
+		workloads = append(workloads, w.toComponent())
 	}
 	return workloads
 }
@@ -289,7 +334,7 @@ func jsonKind(goKind string) string {
 // workloadKeys lists the keys a workload object accepts, from the struct's
 // JSON tags so the list cannot drift from the code.
 func workloadKeys() []string {
-	t := reflect.TypeFor[podidentity.Workload]()
+	t := reflect.TypeFor[workloadConfig]()
 	keys := make([]string, 0, t.NumField())
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
@@ -303,6 +348,15 @@ func workloadKeys() []string {
 // as the Kubernetes provider does for its own kubeconfig input.
 func looksLikeKubeconfigContent(s string) bool {
 	return strings.Contains(s, "\n") || strings.HasPrefix(strings.TrimSpace(s), "{") || strings.Contains(s, "apiVersion:")
+}
+
+// pathErrorCause drops the path from an os error, keeping why it failed.
+func pathErrorCause(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func expandHome(path string, env func(string) string) string {

@@ -2,6 +2,7 @@ package program
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -36,20 +37,76 @@ func TestParseValid(t *testing.T) {
 	}
 }
 
-func TestParseAwsSettings(t *testing.T) {
+// The generated kubeconfig's token is fetched as the identity the default
+// AWS provider uses: profile, role and config files are handed on.
+func TestParseTokenIdentity(t *testing.T) {
 	cfg := baseConfig()
 	cfg["aws:profile"] = "platform"
-	cfg["aws:allowedAccountIds"] = `["111122223333"]`
-	cfg["aws:assumeRole"] = `{"roleArn":"arn:aws:iam::111122223333:role/deploy","sessionName":"pulumi"}`
-	cfg["aws:defaultTags"] = `{"tags":{"owner":"platform"}}`
+	cfg["aws:assumeRole"] = `{"roleArn":"arn:aws:iam::111122223333:role/deploy","sessionName":"pulumi","tags":{"a":"b"}}`
+	cfg["aws:sharedConfigFiles"] = `["/etc/aws/config"]`
+	cfg["aws:sharedCredentialsFiles"] = `["/etc/aws/credentials"]`
 	s, err := Parse(cfg, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Profile != "platform" || !reflect.DeepEqual(s.AWSOptions, map[string]any{"AllowedAccountIds": []string{"111122223333"}}) ||
-		*s.AssumeRole != (AssumeRole{RoleArn: "arn:aws:iam::111122223333:role/deploy", SessionName: "pulumi"}) ||
-		!reflect.DeepEqual(s.DefaultTags, map[string]string{"owner": "platform"}) {
-		t.Errorf("AWS settings not parsed: %+v", s)
+	want := TokenIdentity{Profile: "platform", RoleArn: "arn:aws:iam::111122223333:role/deploy",
+		ConfigFile: "/etc/aws/config", CredentialsFile: "/etc/aws/credentials"}
+	if s.Token != want {
+		t.Errorf("token identity = %+v, want %+v", s.Token, want)
+	}
+}
+
+// Every aws: key is the default AWS provider's to read: the program refuses
+// none of those it has no business with, structured ones included.
+func TestParseLeavesProviderKeysToTheProvider(t *testing.T) {
+	cfg := baseConfig()
+	for k, v := range map[string]string{
+		"aws:endpoints":            `[{"eks":"http://localhost:4566","iam":"http://localhost:4566"}]`,
+		"aws:ignoreTags":           `{"keyPrefixes":["kubernetes.io/"]}`,
+		"aws:defaultTags":          `{"tags":{"owner":"platform"}}`,
+		"aws:allowedAccountIds":    `["111122223333"]`,
+		"aws:skipMetadataApiCheck": "false",
+		"aws:maxRetries":           "25",
+	} {
+		cfg[k] = v
+	}
+	if _, err := Parse(cfg, noEnv); err != nil {
+		t.Fatalf("provider settings refused: %v", err)
+	}
+	// With the user's own kubeconfig, credentials in the stack are fine: the
+	// two sides are theirs to align.
+	cfg["eks-pod-identity:kubeconfig"] = "apiVersion: v1\nkind: Config\n"
+	cfg["aws:accessKey"] = "AKIAEXAMPLE"
+	cfg["aws:secretKey"] = "secret"
+	cfg["aws:assumeRoleWithWebIdentity"] = `{"roleArn":"arn:aws:iam::111122223333:role/ci","webIdentityTokenFile":"/var/run/token"}`
+	if _, err := Parse(cfg, noEnv); err != nil {
+		t.Fatalf("credentials refused with an explicit kubeconfig: %v", err)
+	}
+}
+
+// Keys that hold credentials are never echoed in a refusal.
+func TestRefusalsNeverEchoCredentials(t *testing.T) {
+	const secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
+	for name, cfg := range map[string]map[string]string{
+		"aws:secretKey": {"aws:secretKey": secret},
+		"aws:accessKey": {"aws:accessKey": secret},
+		"aws:token":     {"aws:token": secret},
+		"externalId":    {"aws:assumeRole": `{"roleArn":"arn:aws:iam::111122223333:role/deploy","externalId":"` + secret + `"}`},
+		"kubeconfig":    {"eks-pod-identity:kubeconfig": "token-" + secret, "eks-pod-identity:kubeContext": secret},
+		"web identity":  {"aws:assumeRoleWithWebIdentity": `{"roleArn":"arn:aws:iam::111122223333:role/ci","webIdentityToken":"` + secret + `"}`},
+	} {
+		c := baseConfig()
+		for k, v := range cfg {
+			c[k] = v
+		}
+		_, err := Parse(c, noEnv)
+		if err == nil {
+			t.Errorf("%s: not refused", name)
+			continue
+		}
+		if strings.Contains(err.Error(), "EXAMPLEKEY") {
+			t.Errorf("%s: refusal echoes the secret: %v", name, err)
+		}
 	}
 }
 
@@ -89,7 +146,7 @@ func TestParseRefusals(t *testing.T) {
 		{"workload not an object", func(c map[string]string) { c["eks-pod-identity:workloads"] = `["pod-id-sa"]` },
 			"eks-pod-identity:workloads[0]: is a string, expected an object with serviceAccount and optional settings"},
 		{"unknown workload key", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAcount":"a"}]` },
-			`eks-pod-identity:workloads[0]: unknown key "serviceAcount" (allowed: accessCheck, createNamespace, externalServiceAccount, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, roleDescription, roleName, rolePath, serviceAccount, tags, testPod, testPodName, trust, verify)`},
+			`eks-pod-identity:workloads[0]: unknown key "serviceAcount" (allowed: accessCheck, bucketArns, createNamespace, externalServiceAccount, hostedZoneArns, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, preset, roleDescription, roleName, rolePath, serviceAccount, tags, testPod, testPodName, trust, verify)`},
 		{"wrong type in workload", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","testPod":"yes"}]`
 		},
@@ -181,27 +238,53 @@ func TestParseRefusals(t *testing.T) {
 			`eks-pod-identity:workloads[0]: unknown key "RoleName" (allowed: accessCheck,`},
 		{"verification's default check without S3 access", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"policyArns":["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"]}]`
-		}, `eks-pod-identity:workloads[0].accessCheck: is not set, and the default "s3 ls" needs s3:ListAllMyBuckets, which the managed policies in policyArns do not grant: set accessCheck to a command the role may run, or "off"`},
+		}, `eks-pod-identity:workloads[0].accessCheck: is not set, and the default "s3 ls" needs s3:ListAllMyBuckets, which none of the workload's policies grants (AWS managed ones that include it, or an inline statement allowing it on "*"; customer managed policies are not read): set accessCheck to a command the role may run, such as "s3 ls s3://<bucket>", or "off"`},
+		{"verification's default check with inline policies on one bucket only", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"inlinePolicies":{"bucket":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"]}]}}}]`
+		}, `eks-pod-identity:workloads[0].accessCheck: is not set, and the default "s3 ls" needs s3:ListAllMyBuckets, which none of the workload's policies grants`},
 		{"image with whitespace", func(c map[string]string) { c["eks-pod-identity:awsCliImage"] = "amazon/aws-cli latest" },
 			`eks-pod-identity:awsCliImage: "amazon/aws-cli latest" is not an image reference: it contains whitespace`},
 		{"kube context without kubeconfig", func(c map[string]string) { c["eks-pod-identity:kubeContext"] = "dev" },
 			`eks-pod-identity:kubeContext: "dev" is set without eks-pod-identity:kubeconfig`},
-		{"structured AWS provider setting the program cannot pass", func(c map[string]string) { c["aws:endpoints"] = `[{"eks":"http://x"}]` },
-			"aws:endpoints: is set, but the program cannot pass this structured setting to its explicit AWS provider"},
 		{"assume role without role ARN", func(c map[string]string) { c["aws:assumeRole"] = `{"sessionName":"x"}` },
 			"aws:assumeRole: has no roleArn"},
-		{"assume role with an unknown field, value not echoed", func(c map[string]string) {
-			c["aws:assumeRole"] = `{"roleArn":"arn:aws:iam::111122223333:role/deploy","role":"secret-ish"}`
-		}, "aws:assumeRole: is not an object with roleArn and optional sessionName, externalId, duration"},
+		{"assume role not an object", func(c map[string]string) { c["aws:assumeRole"] = `arn:aws:iam::111122223333:role/deploy` },
+			"aws:assumeRole: is not an object with roleArn and optional sessionName, externalId, duration"},
 		{"assume role with external ID and a generated kubeconfig", func(c map[string]string) {
 			c["aws:assumeRole"] = `{"roleArn":"arn:aws:iam::111122223333:role/deploy","externalId":"x"}`
 		}, "aws:assumeRole: has an externalId, which the generated kubeconfig's `aws eks get-token --role-arn` cannot pass"},
-		{"allowed accounts not a list", func(c map[string]string) { c["aws:allowedAccountIds"] = `111122223333` },
-			"aws:allowedAccountIds: is not a list of strings (quote account IDs: their leading zeros matter)"},
-		{"AWS provider boolean not a boolean", func(c map[string]string) { c["aws:skipMetadataApiCheck"] = `nope` },
-			"aws:skipMetadataApiCheck: is not a boolean: use true or false"},
+		{"static keys with a generated kubeconfig", func(c map[string]string) { c["aws:accessKey"] = "AKIA" },
+			"aws:accessKey: is set (value not shown), but only the AWS provider reads it: the generated kubeconfig's `aws eks get-token` would authenticate as whoever the environment says"},
+		{"session token with a generated kubeconfig", func(c map[string]string) { c["aws:token"] = "x" },
+			"aws:token: is set (value not shown)"},
+		{"web identity with a generated kubeconfig", func(c map[string]string) {
+			c["aws:assumeRoleWithWebIdentity"] = `{"roleArn":"arn:aws:iam::111122223333:role/ci"}`
+		}, "aws:assumeRoleWithWebIdentity: is set, but the generated kubeconfig's `aws eks get-token` cannot assume a role with a web identity token file from the stack"},
+		{"several config files with a generated kubeconfig", func(c map[string]string) { c["aws:sharedConfigFiles"] = `["/a","/b"]` },
+			"aws:sharedConfigFiles: lists several files, but the aws CLI behind the generated kubeconfig reads one (AWS_CONFIG_FILE)"},
+		{"credentials files not a list", func(c map[string]string) { c["aws:sharedCredentialsFiles"] = `/a` },
+			"aws:sharedCredentialsFiles: is not a list of file paths"},
+		{"same role name twice, ignoring case", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","roleName":"AppRole"},{"serviceAccount":"b","roleName":"approle"}]`
+		}, `eks-pod-identity:workloads[1].roleName: "approle" is already the role of workloads[0]: IAM role names are unique per account, ignoring case`},
+		{"more managed policies than IAM attaches", func(c map[string]string) {
+			arns := make([]string, 21)
+			for i := range arns {
+				arns[i] = fmt.Sprintf(`"arn:aws:iam::111122223333:policy/p%d"`, i)
+			}
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","policyArns":[` + strings.Join(arns, ",") + `]}]`
+		}, "eks-pod-identity:workloads[0].policyArns: lists 21 policies; IAM attaches at most 20 managed policies to a role (the default quota is 10, raised on request up to 20)"},
+		{"inline policies over IAM's aggregate size", func(c map[string]string) {
+			stmt := `{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + strings.Repeat("b", 50) + `/*"}`
+			doc := `{"Version":"2012-10-17","Statement":[` + strings.TrimSuffix(strings.Repeat(stmt+",", 60), ",") + `]}`
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","inlinePolicies":{"one":` + doc + `,"two":` + doc + `}}]`
+		}, "eks-pod-identity:workloads[0].inlinePolicies: add up to 14716 characters without whitespace; IAM allows 10240 for all of a role's inline policies together"},
+		{"unknown project key", func(c map[string]string) { c["eks-pod-identity:clustername"] = "x" },
+			`eks-pod-identity:clustername: unknown key (did you mean eks-pod-identity:clusterName?`},
+		{"unknown project key, nothing close", func(c map[string]string) { c["eks-pod-identity:zzz"] = "x" },
+			`eks-pod-identity:zzz: unknown key (known: adopt, agentVersion, awsCliImage, clusterName,`},
 		{"kubeconfig path missing", func(c map[string]string) { c["eks-pod-identity:kubeconfig"] = kubeconfigMissing },
-			`eks-pod-identity:kubeconfig: "` + kubeconfigMissing + `" is neither kubeconfig content nor a readable file`},
+			`eks-pod-identity:kubeconfig: is neither kubeconfig content nor a readable file (value not shown: it may hold credentials): no such file or directory`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := baseConfig()
@@ -251,7 +334,7 @@ func TestDefaultAccessCheckNeedsS3List(t *testing.T) {
 	cfg := baseConfig()
 	cfg["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"policyArns":[],"inlinePolicies":{"p":{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}}}}]`
 	if _, err := Parse(cfg, noEnv); err != nil {
-		t.Errorf("an inline policy is the user's to judge: %v", err)
+		t.Errorf("an inline policy allowing s3:ListAllMyBuckets lets the default check pass: %v", err)
 	}
 }
 
@@ -279,7 +362,16 @@ func TestPulumiYamlMatchesTheProgram(t *testing.T) {
 	}
 	var declared []string
 	for k := range proj.Config {
-		declared = append(declared, k)
+		if !strings.Contains(k, ":") {
+			declared = append(declared, k)
+		}
+	}
+	// The default Kubernetes provider would follow ~/.kube/config's context.
+	if v := proj.Config["pulumi:disable-default-providers"].Value; !reflect.DeepEqual(v, []any{"kubernetes"}) {
+		t.Errorf("pulumi:disable-default-providers = %v, want [kubernetes]", v)
+	}
+	if !proj.Config[KeyKubeconfig].Secret {
+		t.Errorf("%s is not declared secret: true, though it may carry a token", KeyKubeconfig)
 	}
 	slices.Sort(declared)
 	keys := slices.Clone(Keys)
@@ -289,6 +381,9 @@ func TestPulumiYamlMatchesTheProgram(t *testing.T) {
 	}
 	withDefaults := baseConfig()
 	for k, decl := range proj.Config {
+		if strings.Contains(k, ":") {
+			continue
+		}
 		if decl.Description == "" {
 			t.Errorf("%s has no description", k)
 		}

@@ -1,16 +1,17 @@
 // Package program is the Pulumi program main.go runs: it reads the stack
-// configuration, looks up the cluster, builds explicit providers, creates the
-// PodIdentity component and exports what a user needs. It lives outside
-// package main so the mock tests and the Automation API engine tests run the
-// very same function.
+// configuration, looks up the cluster, builds the Kubernetes provider,
+// creates the PodIdentity component and exports what a user needs. It lives
+// outside package main so the mock tests and the Automation API engine tests
+// run the very same function.
 package program
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -40,17 +41,25 @@ type Deployment struct {
 
 // Deploy reads the configuration and creates everything; Run exports the
 // result. Tests call Deploy to see the outputs, which mocks cannot capture.
+//
+// AWS resources and the cluster lookup use the stack's default AWS provider,
+// which honours every aws: key. The Kubernetes provider is explicit, built
+// for the looked-up cluster, and handed to the component as an option: the
+// default one would follow whatever context ~/.kube/config has.
 func Deploy(ctx *pulumi.Context) (*Deployment, error) {
-	settings, err := Parse(rawConfig(ctx), os.Getenv)
+	return DeployWith(ctx, nil)
+}
+
+// DeployWith is Deploy with the lookups that find what already exists
+// (preflight.go); nil uses the real AWS and Kubernetes APIs.
+func DeployWith(ctx *pulumi.Context, lookups *Lookups) (*Deployment, error) {
+	raw := rawConfig(ctx)
+	settings, err := Parse(raw, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
 
-	awsProvider, err := aws.NewProvider(ctx, "aws", awsProviderArgs(settings))
-	if err != nil {
-		return nil, fmt.Errorf("create AWS provider: %w", err)
-	}
-	cluster, err := eks.LookupCluster(ctx, &eks.LookupClusterArgs{Name: settings.ClusterName}, pulumi.Provider(awsProvider))
+	cluster, err := eks.LookupCluster(ctx, &eks.LookupClusterArgs{Name: settings.ClusterName})
 	if err != nil {
 		return nil, fmt.Errorf("look up EKS cluster %q in %s: %w", settings.ClusterName, settings.Region, err)
 	}
@@ -64,6 +73,9 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	if problems := componentProblems(args); len(problems) > 0 {
 		return nil, &ConfigError{Problems: problems}
 	}
+	if err := checkPresets(ctx, cluster, args); err != nil {
+		return nil, err
+	}
 
 	kubeconfig := settings.Kubeconfig
 	if kubeconfig == "" {
@@ -71,9 +83,25 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			return nil, err
 		}
 	}
+	// Before anything is registered: find what exists, refuse conflicts,
+	// plan what to take over (adopt.go).
+	plan, err := preflight(ctx, raw, settings, args, cluster.Name, kubeconfig, lookups)
+	if err != nil {
+		return nil, err
+	}
+	args.Adopt = plan.Adopt
+	args.Tags = withStackTag(args.Tags, StackMarker(ctx))
+
 	k8sProvider, err := kubernetes.NewProvider(ctx, "kubernetes", &kubernetes.ProviderArgs{
 		Kubeconfig: pulumi.ToSecret(pulumi.String(kubeconfig)).(pulumi.StringOutput),
 		Context:    optional(settings.KubeContext),
+		// pulumi-kubernetes 4.29+ refuses to create an object that exists.
+		// The test pod can only be taken over this way (its spec is
+		// immutable, so an import would plan a replacement); preflight has
+		// already refused every existing object this stack does not manage
+		// or may not take over, so nothing is taken over silently. Always
+		// on, so that turning adopt off later changes nothing.
+		UpsertExistingObjects: pulumi.Bool(true),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create Kubernetes provider: %w", err)
@@ -81,26 +109,34 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 
 	args.ClusterName = pulumi.String(cluster.Name)
 	args.ClusterArn = pulumi.String(cluster.Arn)
-	args.Providers = podidentity.Providers{AWS: awsProvider, Kubernetes: k8sProvider}
-	pi, err := podidentity.NewPodIdentity(ctx, ComponentName, args)
+	pi, err := podidentity.NewPodIdentity(ctx, ComponentName, args, pulumi.Providers(k8sProvider))
 	if err != nil {
 		return nil, err
 	}
 
-	exports := pi.Outputs()
+	exports := Exports(pi)
 	exports["clusterName"] = pulumi.String(cluster.Name)
 	exports["clusterArn"] = pulumi.String(cluster.Arn)
 	return &Deployment{Component: pi, Exports: exports}, nil
 }
 
-// rawConfig collects the keys Parse reads, as Pulumi hands them over.
+// rawConfig collects the keys Parse reads, as Pulumi hands them over, and
+// every other key of the project's namespace, so a typo is named. Pulumi's
+// Go language host passes the whole stack configuration in PULUMI_CONFIG;
+// an Automation API inline program has no such variable, and there only the
+// known keys are read (the offline check reads stack files directly).
 func rawConfig(ctx *pulumi.Context) map[string]string {
-	full := []string{KeyAwsRegion, KeyAwsProfile}
-	for _, f := range awsFields {
-		full = append(full, f.key)
-	}
+	full := append(append([]string{}, awsKeys...), discoveryAwsKeys...)
 	for _, k := range Keys {
 		full = append(full, key(k))
+	}
+	var all map[string]string
+	if env := os.Getenv("PULUMI_CONFIG"); env != "" && json.Unmarshal([]byte(env), &all) == nil {
+		for k := range all {
+			if strings.HasPrefix(k, Project+":") {
+				full = append(full, k)
+			}
+		}
 	}
 	raw := map[string]string{}
 	for _, k := range full {

@@ -58,10 +58,10 @@ type latency struct {
 }
 
 var deployLatency = map[string]latency{
-	tAWSProvider: {1, "provider plugin start and its credentials check (sts:GetCallerIdentity) before the first AWS call"},
 	tK8sProvider: {0.5, "provider plugin start and the API server's discovery calls"},
-	tGetCluster:  {0.5, "eks:DescribeCluster, one synchronous call"},
-	tComponent:   {0, "a component is bookkeeping in the engine: no cloud call"},
+	tGetCluster: {1.5, "the stack's default AWS provider starts on this first AWS call and checks its credentials " +
+		"(sts:GetCallerIdentity, 1 s), then eks:DescribeCluster, one synchronous call (0.5 s)"},
+	tComponent: {0, "a component is bookkeeping in the engine: no cloud call"},
 	tAddon: {60, "eks:CreateAddon is asynchronous: the AWS provider polls DescribeAddon until ACTIVE, " +
 		"i.e. until the agent DaemonSet runs on every node: about a minute is typical, " +
 		"the provider's 20-minute create timeout is for the slow cases"},
@@ -149,7 +149,8 @@ type node struct {
 //     the Kubernetes provider's kubeconfig and the component's cluster name,
 //     ARN and partition are plain values taken from its result, so the
 //     engine sees no dependency, yet none of those registrations can be sent
-//     before the lookup returns. The lookup itself needs the AWS provider.
+//     before the lookup returns. The lookup starts the default AWS
+//     provider, whose start is counted in the lookup's latency.
 //
 // Parent edges are not waits and are left out.
 func deployGraph(rec *recorder, m *timedMock) ([]*node, error) {
@@ -189,11 +190,7 @@ func deployGraph(rec *recorder, m *timedMock) ([]*node, error) {
 			}
 			n.deps = append(n.deps, p)
 		}
-		if reg.Type == tAWSProvider {
-			invoke.deps = append(invoke.deps, n)
-		} else {
-			n.deps = append(n.deps, invoke)
-		}
+		n.deps = append(n.deps, invoke)
 	}
 	return nodes, nil
 }

@@ -48,39 +48,32 @@ func TestAgentSettingsAndTags(t *testing.T) {
 	assertInputs(t, rec.get(t, tAddon, "pod-identity-agent"), map[string]any{
 		"addonVersion": "v1.3.4-eksbuild.1",
 		"preserve":     true,
-		"tags":         map[string]any{"team": "platform"},
+		"tags":         map[string]any{"team": "platform", "eks-pod-identity:stack": "organization/eks-pod-identity/dev"},
 	})
 	for _, r := range []*registration{
 		rec.get(t, tRole, "pod-identity-pod-id-sa-role"),
 		rec.get(t, tAssociation, "pod-identity-pod-id-sa-association"),
 	} {
-		assertInputs(t, r, map[string]any{"tags": map[string]any{"team": "platform"}})
+		assertInputs(t, r, map[string]any{"tags": map[string]any{"team": "platform", "eks-pod-identity:stack": "organization/eks-pod-identity/dev"}})
 	}
 }
 
-// The explicit AWS provider reads no stack config by itself: the program
-// hands it the aws: settings, and the kubeconfig's token the same role.
-func TestAWSSettingsReachTheProviderAndKubeconfig(t *testing.T) {
+// The kubeconfig's token is fetched as the identity the default AWS
+// provider uses: the stack's role, profile and config files reach it.
+func TestKubeconfigTokenActsAsTheProvidersIdentity(t *testing.T) {
 	rec := withConfig(t, map[string]string{
-		"aws:profile":              "platform",
-		"aws:allowedAccountIds":    `["111122223333"]`,
-		"aws:assumeRole":           `{"roleArn":"arn:aws:iam::111122223333:role/deploy","sessionName":"pulumi"}`,
-		"aws:defaultTags":          `{"tags":{"owner":"platform"}}`,
-		"aws:skipMetadataApiCheck": "false",
-		"aws:maxRetries":           "5",
-	})
-	p := rec.get(t, tAWSProvider, "aws")
-	assertInputs(t, p, map[string]any{
-		"region":               "us-east-1",
-		"profile":              "platform",
-		"allowedAccountIds":    []any{"111122223333"},
-		"skipMetadataApiCheck": false,
-		"maxRetries":           5.0,
-		"assumeRole":           map[string]any{"roleArn": "arn:aws:iam::111122223333:role/deploy", "sessionName": "pulumi"},
-		"defaultTags":          map[string]any{"tags": map[string]any{"owner": "platform"}},
+		"aws:profile":                "platform",
+		"aws:assumeRole":             `{"roleArn":"arn:aws:iam::111122223333:role/deploy","sessionName":"pulumi"}`,
+		"aws:sharedConfigFiles":      `["/etc/aws/config"]`,
+		"aws:sharedCredentialsFiles": `["/etc/aws/credentials"]`,
 	})
 	kc := rec.get(t, tK8sProvider, "kubernetes").Inputs["kubeconfig"].SecretValue().Element.StringValue()
-	for _, want := range []string{`"--role-arn","arn:aws:iam::111122223333:role/deploy"`, `{"name":"AWS_PROFILE","value":"platform"}`} {
+	for _, want := range []string{
+		`"--role-arn","arn:aws:iam::111122223333:role/deploy"`,
+		`{"name":"AWS_PROFILE","value":"platform"}`,
+		`{"name":"AWS_CONFIG_FILE","value":"/etc/aws/config"}`,
+		`{"name":"AWS_SHARED_CREDENTIALS_FILE","value":"/etc/aws/credentials"}`,
+	} {
 		if !strings.Contains(kc, want) {
 			t.Errorf("kubeconfig lacks %s:\n%s", want, kc)
 		}
@@ -100,7 +93,7 @@ func TestPolicyFromAnotherPartitionIsRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error = %v, want %q", err, want)
 	}
-	if names := rec.names(); len(names) != 1 {
-		t.Errorf("registered %v, want only the AWS provider", names)
+	if names := rec.names(); len(names) != 0 {
+		t.Errorf("registered %v, want nothing", names)
 	}
 }

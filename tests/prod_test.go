@@ -14,7 +14,6 @@ func TestProdStackResources(t *testing.T) {
 		got = append(got, reg.Type+" "+reg.Name)
 	}
 	want := []string{
-		tAWSProvider + " aws",
 		tK8sProvider + " kubernetes",
 		tComponent + " pod-identity",
 		tRole + " pod-identity-invoices-role",
@@ -39,7 +38,7 @@ func TestProdRoles(t *testing.T) {
 		"description":         "Writes invoices to the prod-invoices bucket",
 		"permissionsBoundary": "arn:aws:iam::111122223333:policy/eks-workload-boundary",
 		"maxSessionDuration":  3600.0,
-		"tags":                map[string]any{"team": "payments", "environment": "prod"},
+		"tags":                map[string]any{"team": "payments", "environment": "prod", "eks-pod-identity:stack": "organization/eks-pod-identity/prod"},
 	})
 	reports := rec.get(t, tRole, "pod-identity-reports-role")
 	if reports.Inputs["name"].HasValue() {
@@ -49,12 +48,12 @@ func TestProdRoles(t *testing.T) {
 		t.Error("an auto-named role can be replaced create-first; delete-first would cut access during the swap")
 	}
 	assertInputs(t, reports, map[string]any{
-		"tags": map[string]any{"team": "payments", "environment": "prod", "data-classification": "internal"},
+		"tags": map[string]any{"team": "payments", "environment": "prod", "data-classification": "internal", "eks-pod-identity:stack": "organization/eks-pod-identity/prod"},
 	})
 	assertJSONEqual(t, "reports trust policy", reports.Inputs["assumeRolePolicy"].StringValue(), `{"Version":"2012-10-17","Statement":[{
 		"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"],
 		"Condition":{"StringEquals":{
-			"aws:RequestTag/eks-cluster-arn":["arn:aws:eks:us-east-1:111122223333:cluster/prod-eks"],
+			"aws:RequestTag/eks-cluster-arn":["arn:aws:eks:eu-west-1:111122223333:cluster/prod-eks"],
 			"aws:RequestTag/kubernetes-namespace":["payments"],
 			"aws:RequestTag/kubernetes-service-account":["report-reader"]}}}]}`)
 }
@@ -129,4 +128,22 @@ func TestProdVerifyJobRunsTheWorkloadsAccessCheck(t *testing.T) {
 		}
 	}
 	t.Error("the job has no ACCESS_CHECK")
+}
+
+// The prod Job verifies a role whose only permission is an inline policy:
+// admitted before that policy exists, its access check would fail, so it
+// waits for it like for the association.
+func TestProdVerifyJobWaitsForTheInlinePolicy(t *testing.T) {
+	rec, _ := runProd(t)
+	job := rec.get(t, tJob, "pod-identity-invoices-verify")
+	for _, need := range []*registration{
+		rec.get(t, tRolePolicy, "pod-identity-invoices-inline-invoices-bucket"),
+		rec.get(t, tAssociation, "pod-identity-invoices-association"),
+		rec.get(t, tSA, "pod-identity-invoices-sa"),
+		rec.get(t, tNamespace, "pod-identity-ns-payments"),
+	} {
+		if !rec.dependsOn(job, need) {
+			t.Errorf("the verification Job does not wait for %s %s", need.Type, need.Name)
+		}
+	}
 }

@@ -37,7 +37,7 @@ func runDev(t *testing.T) (*recorder, map[string]any) {
 
 func runProd(t *testing.T) (*recorder, map[string]any) {
 	t.Helper()
-	rec := newRecorder("prod", clusterResult("prod-eks", "1.32", false))
+	rec := newRecorder("prod", clusterIn("eu-west-1", "prod-eks", "1.32", false))
 	exports, err := run(t, stackConfig(t, "prod"), rec)
 	if err != nil {
 		t.Fatalf("program failed on Pulumi.prod.yaml: %v", err)
@@ -52,7 +52,6 @@ func TestDevStackURNs(t *testing.T) {
 	const c = "urn:pulumi:dev::eks-pod-identity::"
 	const child = c + tComponent + "$"
 	want := []string{
-		c + tAWSProvider + "::aws",
 		c + tK8sProvider + "::kubernetes",
 		c + tComponent + "::pod-identity",
 		child + tAddon + "::pod-identity-agent",
@@ -287,6 +286,10 @@ func TestDevVerifyJob(t *testing.T) {
 	wantEnv := map[string]string{
 		verification.EnvExpectedRoleArn: "arn:aws:iam::111122223333:role/EKSPodIdentityS3Role",
 		verification.EnvAccessCheck:     "s3 ls",
+		// The cluster's region, from its ARN: EKS documents no region
+		// variable for Pod Identity pods, and regional checks need one.
+		"AWS_REGION":         "us-east-1",
+		"AWS_DEFAULT_REGION": "us-east-1",
 	}
 	if !reflect.DeepEqual(env, wantEnv) {
 		t.Errorf("job env = %v, want %v", env, wantEnv)
@@ -328,33 +331,38 @@ func TestEveryChildIsParentedToTheComponent(t *testing.T) {
 	}
 }
 
-func TestEveryChildUsesTheExplicitProviders(t *testing.T) {
+// AWS resources and the cluster lookup use the stack's default AWS provider,
+// which honours every aws: key; every Kubernetes resource uses the one
+// explicit Kubernetes provider, never the ambient kubeconfig's context. The
+// component pins neither: the program passes the Kubernetes provider to it
+// as an option and its children inherit it.
+func TestChildrenUseTheDefaultAWSAndTheExplicitKubernetesProvider(t *testing.T) {
 	for _, runStack := range []func(*testing.T) (*recorder, map[string]any){runDev, runProd} {
 		rec, _ := runStack(t)
-		awsRef := rec.get(t, tAWSProvider, "aws").URN + "::aws-id"
 		k8sRef := rec.get(t, tK8sProvider, "kubernetes").URN + "::kubernetes-id"
 		for _, reg := range rec.regs {
 			switch {
-			case strings.HasPrefix(reg.Type, "aws:") && reg.Provider != awsRef:
-				t.Errorf("%s %s uses provider %q, want the explicit AWS provider", reg.Type, reg.Name, reg.Provider)
+			case reg.Type == tAWSProvider:
+				t.Errorf("an explicit AWS provider %s was registered; the default one reads the stack's aws: keys", reg.Name)
+			case strings.HasPrefix(reg.Type, "aws:") && reg.Provider != "":
+				t.Errorf("%s %s uses provider %q, want the stack's default AWS provider", reg.Type, reg.Name, reg.Provider)
 			case strings.HasPrefix(reg.Type, "kubernetes:") && reg.Provider != k8sRef:
 				t.Errorf("%s %s uses provider %q, want the explicit Kubernetes provider", reg.Type, reg.Name, reg.Provider)
 			}
 		}
 		for _, call := range rec.calls {
-			if call.Provider != awsRef {
-				t.Errorf("invoke %s uses provider %q, want the explicit AWS provider", call.Token, call.Provider)
+			if call.Provider != "" {
+				t.Errorf("invoke %s uses provider %q, want the stack's default AWS provider", call.Token, call.Provider)
 			}
+		}
+		if got := rec.get(t, tComponent, "pod-identity").Provider; got != "" {
+			t.Errorf("component registered with provider %q", got)
 		}
 	}
 }
 
 func TestProvidersFromConfig(t *testing.T) {
 	rec, _ := runDev(t)
-	awsP := rec.get(t, tAWSProvider, "aws")
-	if got := awsP.Inputs["region"].StringValue(); got != "us-east-1" {
-		t.Errorf("AWS provider region = %q, want aws:region us-east-1", got)
-	}
 	kc := rec.get(t, tK8sProvider, "kubernetes").Inputs["kubeconfig"]
 	if !kc.IsSecret() {
 		t.Error("the kubeconfig must be a secret in state")
@@ -493,7 +501,7 @@ func TestVerifyJobIdentityFollowsRoleAndAssociation(t *testing.T) {
 		"managed policies":  func(w map[string]any) { w["policyArns"] = []string{"arn:aws:iam::aws:policy/AmazonS3FullAccess"} },
 		"permissions bound": func(w map[string]any) { w["permissionsBoundary"] = "arn:aws:iam::111122223333:policy/boundary" },
 		"inline policy": func(w map[string]any) {
-			w["inlinePolicies"] = map[string]any{"p": map[string]any{"Version": "2012-10-17", "Statement": map[string]any{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}}}
+			w["inlinePolicies"] = map[string]any{"p": map[string]any{"Version": "2012-10-17", "Statement": map[string]any{"Effect": "Allow", "Action": "s3:List*", "Resource": "*"}}}
 		},
 	} {
 		if got := jobName(edit); got == base {

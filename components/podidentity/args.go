@@ -1,6 +1,7 @@
 package podidentity
 
 import (
+	"github.com/platform-eng/eks-pod-identity/components/presets"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -36,9 +37,14 @@ const (
 	TrustOpen TrustMode = "open"
 )
 
-// Args configures a PodIdentity component.
+// Args configures a PodIdentity component. Providers are not part of it:
+// pass them as resource options on the component (pulumi.Providers or
+// pulumi.Provider), and they reach every child through its parent, as with
+// any Pulumi component. Without one, a child uses the stack's default
+// provider for its package.
 type Args struct {
-	// ClusterName is the EKS cluster's name. Required.
+	// ClusterName is the EKS cluster's name. Required. An output of a cluster
+	// created in the same program makes every child wait for it.
 	ClusterName pulumi.StringInput
 	// ClusterArn is the cluster's ARN. Required: scoped trust policies pin
 	// the cluster through the eks-cluster-arn session tag.
@@ -56,24 +62,17 @@ type Args struct {
 	Tags map[string]string
 	// Workloads are the service accounts that get a role. At least one.
 	Workloads []Workload
-	// Providers are the explicit providers every child uses. Both required:
-	// the component never falls back to ambient default providers.
-	Providers Providers
-}
-
-// Providers holds the explicit providers for the component's children.
-type Providers struct {
-	// AWS creates the add-on, roles, policies and associations.
-	AWS pulumi.ProviderResource
-	// Kubernetes creates namespaces, ServiceAccounts, Pods and Jobs.
-	Kubernetes pulumi.ProviderResource
+	// Adopt lists existing objects to take over instead of creating them
+	// (see Adoption). Nil creates everything.
+	Adopt *Adoption
 }
 
 // Agent configures the eks-pod-identity-agent add-on. The zero value installs
 // the version EKS picks as default and removes the agent on destroy.
 type Agent struct {
 	// Skip leaves the add-on alone: EKS Auto Mode has the agent built in,
-	// or another stack owns it. Default false: the component installs it.
+	// or another stack (or another PodIdentity on the same cluster) owns it.
+	// Default false: the component installs it.
 	Skip bool
 	// Version pins the add-on version, e.g. "v1.3.4-eksbuild.1". Empty lets
 	// EKS choose its default version.
@@ -83,54 +82,70 @@ type Agent struct {
 	Preserve bool
 }
 
-// Workload is one Kubernetes service account that gets an IAM role. Its JSON
-// names are the stack configuration's keys inside `workloads`.
+// Workload is one Kubernetes service account that gets an IAM role.
 type Workload struct {
+	// Preset names an entry of the presets catalogue (package presets:
+	// "ebs-csi", "external-dns", ...). It fills in Name, Namespace,
+	// ServiceAccount, PolicyArns, InlinePolicies and AccessCheck; each of
+	// those the workload sets itself replaces the preset's. Empty: no preset.
+	Preset string
+	// PresetInputs are what the preset needs from the user (hosted zones,
+	// buckets); they are refused without a preset that takes them.
+	PresetInputs presets.Inputs
+
 	// Name is the workload's stable key: it names the workload's child
-	// resources, so renaming it replaces them. Empty means ServiceAccount.
-	Name string `json:"name"`
-	// Namespace of the service account. Empty means "default".
-	Namespace string `json:"namespace"`
-	// ServiceAccount is the Kubernetes service account's name. Required.
-	ServiceAccount string `json:"serviceAccount"`
+	// resources, so renaming it replaces them. Empty means the preset's
+	// name, or else ServiceAccount.
+	Name string
+	// Namespace of the service account. Empty means the preset's, or else
+	// "default".
+	Namespace string
+	// ServiceAccount is the Kubernetes service account's name. Required
+	// unless a preset gives it.
+	ServiceAccount string
 	// CreateNamespace creates the namespace. Default false: it exists.
-	CreateNamespace bool `json:"createNamespace"`
+	CreateNamespace bool
 	// ExternalServiceAccount says the service account is owned elsewhere (a
-	// Helm chart, say); the component then creates none. Default false.
-	ExternalServiceAccount bool `json:"externalServiceAccount"`
+	// Helm chart, say); the component then creates none. Default false;
+	// always true with a Preset, whose add-on or chart owns it.
+	ExternalServiceAccount bool
 
 	// RoleName names the IAM role. Empty lets Pulumi auto-name it.
-	RoleName string `json:"roleName"`
+	RoleName string
 	// RolePath is the IAM path, e.g. "/eks/". Empty means "/".
-	RolePath string `json:"rolePath"`
+	RolePath string
 	// RoleDescription is the role's description. Optional.
-	RoleDescription string `json:"roleDescription"`
+	RoleDescription string
 	// PermissionsBoundary is a managed policy ARN capping the role's
 	// permissions. Optional.
-	PermissionsBoundary string `json:"permissionsBoundary"`
+	PermissionsBoundary string
 	// MaxSessionDuration in seconds, 3600 to 43200. Zero means IAM's 3600.
-	MaxSessionDuration int `json:"maxSessionDuration"`
-	// Trust is "scoped" (default when empty) or "open"; see TrustMode.
-	Trust TrustMode `json:"trust"`
+	MaxSessionDuration int
+	// Trust is TrustScoped (the default when empty) or TrustOpen.
+	Trust TrustMode
 	// PolicyArns are managed policies attached to the role. Nil means the
-	// walkthrough's AmazonS3ReadOnlyAccess; an empty list attaches none.
-	PolicyArns []string `json:"policyArns"`
-	// InlinePolicies maps an inline policy name to its JSON document.
-	// Optional.
-	InlinePolicies map[string]PolicyDocument `json:"inlinePolicies"`
+	// preset's; without a preset, and with no InlinePolicies either, the
+	// walkthrough's AmazonS3ReadOnlyAccess: a workload that names any
+	// permission gets only what it names. An empty list attaches none.
+	PolicyArns []string
+	// InlinePolicies maps an inline policy name to its JSON document. Nil
+	// means the preset's documents (none without a preset); an empty map
+	// drops them.
+	InlinePolicies map[string]string
 	// Tags are added to this workload's role and association, over Args.Tags.
-	Tags map[string]string `json:"tags"`
+	Tags map[string]string
 
 	// TestPod creates the walkthrough's aws-cli Pod (sleep 3600) running as
 	// the service account. Default false.
-	TestPod bool `json:"testPod"`
+	TestPod bool
 	// TestPodName names the test Pod. Empty means "aws-cli-<name>".
-	TestPodName string `json:"testPodName"`
+	TestPodName string
 	// Verify runs a Job that proves the pod gets the role; a failure fails
 	// `pulumi up`. Default false.
-	Verify bool `json:"verify"`
+	Verify bool
 	// AccessCheck is the aws CLI command (without "aws") the verification
-	// runs as the role, e.g. "s3 ls s3://my-bucket". Empty means "s3 ls";
-	// "off" skips it for roles with nothing safe to probe.
-	AccessCheck string `json:"accessCheck"`
+	// runs as the role, e.g. "s3 ls s3://my-bucket". Empty means the
+	// preset's, or else "s3 ls"; AccessCheckOff skips it for roles with
+	// nothing safe to probe.
+	AccessCheck string
 }

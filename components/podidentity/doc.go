@@ -22,6 +22,19 @@
 //  6. a verification Job that fails `pulumi up` unless the pod really is the
 //     role and passes the workload's access check.
 //
+// Providers: the component takes none in its Args. A caller passes them as
+// resource options (pulumi.Providers(awsProvider, k8sProvider)) and every
+// child inherits them through its parent, as Pulumi documents for
+// components; a package with none passed uses the stack's default provider.
+// Outputs are typed fields (PodIdentity.AgentAddonVersion, and per workload
+// WorkloadResources.RoleArn, AssociationId, ...), also registered with
+// RegisterResourceOutputs.
+//
+// Child names are "<component name>-<workload>-<role>", so two instances
+// on one cluster never collide, and a consumer that renames its instance
+// keeps every child with pulumi.Aliases on the component: the engine
+// carries the alias to the children whose names start with the old name.
+//
 // What it refuses, before registering anything: every problem Args.Validate
 // finds (names AWS or Kubernetes would reject, malformed ARNs and policies,
 // duplicate service accounts, unknown trust modes), reported together.

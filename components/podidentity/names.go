@@ -3,6 +3,7 @@ package podidentity
 import (
 	"strings"
 
+	"github.com/platform-eng/eks-pod-identity/components/presets"
 	"github.com/platform-eng/eks-pod-identity/components/verification"
 )
 
@@ -26,6 +27,9 @@ func (a Args) image() string {
 // withDefaults fills the fields whose zero value means a default, so the
 // rest of the component never has to know the defaults.
 func (w Workload) withDefaults(partition string) Workload {
+	if p, ok := presets.Lookup(w.Preset); ok {
+		w = w.withPreset(p, partition)
+	}
 	if w.Name == "" {
 		w.Name = w.ServiceAccount
 	}
@@ -35,7 +39,7 @@ func (w Workload) withDefaults(partition string) Workload {
 	if w.Trust == "" {
 		w.Trust = TrustScoped
 	}
-	if w.PolicyArns == nil {
+	if w.Preset == "" && w.PolicyArns == nil && len(w.InlinePolicies) == 0 {
 		w.PolicyArns = []string{ManagedPolicyArn(partition, DefaultPolicyName)}
 	}
 	if w.TestPod && w.TestPodName == "" {
@@ -45,6 +49,42 @@ func (w Workload) withDefaults(partition string) Workload {
 		w.AccessCheck = verification.DefaultAccessCheck
 	}
 	return w
+}
+
+// withPreset fills every field the workload leaves empty from its preset;
+// what the workload sets wins, field by field.
+func (w Workload) withPreset(p presets.Preset, partition string) Workload {
+	if w.Name == "" {
+		w.Name = p.Name
+	}
+	if w.Namespace == "" {
+		w.Namespace = p.Namespace
+	}
+	if w.ServiceAccount == "" {
+		w.ServiceAccount = p.ServiceAccount
+	}
+	// The add-on or chart a preset serves owns its service account;
+	// creating it too would fight it over the object.
+	w.ExternalServiceAccount = true
+	if w.PolicyArns == nil {
+		w.PolicyArns = p.PolicyArns(partition)
+	}
+	// The check may name an input (a bucket): only build it from inputs
+	// the preset accepts; validation reports the others.
+	if w.AccessCheck == "" && len(p.CheckInputs("", w.PresetInputs)) == 0 {
+		w.AccessCheck = p.AccessCheck(w.PresetInputs)
+	}
+	return w
+}
+
+// presetDocuments are the preset's own inline policies, unless the
+// workload's InlinePolicies (even an empty map) replace them.
+func (w Workload) presetDocuments() []presets.Document {
+	p, ok := presets.Lookup(w.Preset)
+	if !ok || w.InlinePolicies != nil {
+		return nil
+	}
+	return p.Documents
 }
 
 // Child resource names are API: they are part of the URNs in every stack's
@@ -91,4 +131,12 @@ func testPodResourceName(component, workload string) string {
 
 func verifyJobResourceName(component, workload string) string {
 	return component + "-" + workload + "-verify"
+}
+
+// Effective returns the workload as the component will create it: its
+// preset applied and every default filled in, with policy ARNs in the
+// given partition. Programs use it to check a workload against what they
+// see on the cluster (an add-on's own associations) before creating it.
+func (w Workload) Effective(partition string) Workload {
+	return w.withDefaults(partition)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 
+	"github.com/platform-eng/eks-pod-identity/components/presets"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
@@ -16,18 +17,42 @@ import (
 type PodIdentity struct {
 	pulumi.ResourceState
 
+	// AgentAddonName is the agent add-on's name; empty when Args.Agent.Skip.
+	AgentAddonName pulumi.StringOutput
+	// AgentAddonVersion is the add-on version EKS installed; empty when
+	// Args.Agent.Skip.
+	AgentAddonVersion pulumi.StringOutput
+	// Workloads holds each workload's outputs and resources by workload name.
+	Workloads map[string]*WorkloadResources
+
 	// Agent is the eks-pod-identity-agent add-on; nil when Args.Agent.Skip.
 	Agent *eks.Addon
-	// Workloads holds each workload's resources by workload name.
-	Workloads map[string]*WorkloadResources
 
 	args       Args
 	namespaces map[string]*corev1.Namespace
 }
 
-// WorkloadResources are the resources the component made for one workload.
-// Optional ones are nil when the workload's settings skip them.
+// WorkloadResources are one workload's outputs and the resources the
+// component made for it. Optional resources are nil, and their outputs
+// empty strings, when the workload's settings skip them.
 type WorkloadResources struct {
+	// RoleArn and RoleName are the IAM role's.
+	RoleArn  pulumi.StringOutput
+	RoleName pulumi.StringOutput
+	// AssociationId and AssociationArn are the Pod Identity Association's.
+	AssociationId  pulumi.StringOutput
+	AssociationArn pulumi.StringOutput
+	// NamespaceName and ServiceAccountName are the Kubernetes identity the
+	// role is for. They resolve once the namespace and ServiceAccount exist
+	// when the component creates them, so a consumer using them waits too.
+	NamespaceName      pulumi.StringOutput
+	ServiceAccountName pulumi.StringOutput
+	// TestPodName is the test Pod's name; empty without Workload.TestPod.
+	TestPodName pulumi.StringOutput
+	// VerifyJobName is the verification Job's name; empty without
+	// Workload.Verify.
+	VerifyJobName pulumi.StringOutput
+
 	// Settings are the workload's settings with defaults filled in.
 	Settings       Workload
 	Role           *iam.Role
@@ -38,10 +63,16 @@ type WorkloadResources struct {
 	ServiceAccount *corev1.ServiceAccount
 	TestPod        *corev1.Pod
 	VerifyJob      *batchv1.Job
+
+	// presetPolicies are the rendered documents of the preset's inline
+	// policies, in InlinePolicies order after the workload's own: what the
+	// verification proves includes them.
+	presetPolicies []pulumi.StringOutput
 }
 
 // NewPodIdentity validates args and, only if they are valid, registers the
-// component and its children.
+// component and its children. Pass providers in opts (pulumi.Providers);
+// children inherit them through their parent.
 func NewPodIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*PodIdentity, error) {
 	if err := args.Validate(name); err != nil {
 		return nil, fmt.Errorf("podidentity %s: invalid arguments:\n%w", name, err)
@@ -60,6 +91,10 @@ func NewPodIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.
 		return nil, fmt.Errorf("podidentity %s: install agent: %w", name, err)
 	}
 	c.Agent = agent
+	c.AgentAddonName, c.AgentAddonVersion = pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput()
+	if agent != nil {
+		c.AgentAddonName, c.AgentAddonVersion = agent.AddonName, agent.AddonVersion
+	}
 
 	workloads := make([]Workload, len(args.Workloads))
 	for i, raw := range args.Workloads {
@@ -78,7 +113,7 @@ func NewPodIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.
 		c.Workloads[w.Name] = res
 	}
 
-	if err := ctx.RegisterResourceOutputs(c, c.Outputs()); err != nil {
+	if err := ctx.RegisterResourceOutputs(c, c.outputs()); err != nil {
 		return nil, fmt.Errorf("podidentity %s: register outputs: %w", name, err)
 	}
 	return c, nil
@@ -95,6 +130,9 @@ func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) 
 	if res.Attachments, res.InlinePolicies, err = c.attachPolicies(ctx, name, w, res.Role); err != nil {
 		return nil, fmt.Errorf("attach policies: %w", err)
 	}
+	if err = c.attachPresetPolicies(ctx, name, w, res); err != nil {
+		return nil, fmt.Errorf("attach preset policies: %w", err)
+	}
 	if res.Association, err = c.associate(ctx, name, w, res.Role); err != nil {
 		return nil, fmt.Errorf("create association: %w", err)
 	}
@@ -105,6 +143,13 @@ func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) 
 	// EKS injects credentials only when a pod is admitted: anything that runs
 	// as the service account must wait until the identity is complete.
 	identity := c.identityDependencies(res)
+	if w.TestPod && c.args.Adopt.workload(w.Name).TestPodRunning {
+		// Taken over, not admitted anew: see WorkloadAdoption.TestPodRunning.
+		if res.TestPod, err = c.createTestPod(ctx, name, w, identity); err != nil {
+			return nil, fmt.Errorf("create test pod: %w", err)
+		}
+		identity = append(identity[:len(identity):len(identity)], res.TestPod)
+	}
 	if w.Verify {
 		if res.VerifyJob, err = c.createVerifyJob(ctx, name, w, res, identity); err != nil {
 			return nil, fmt.Errorf("create verification job: %w", err)
@@ -115,11 +160,12 @@ func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) 
 		// waits for that proof instead of racing it.
 		identity = append(identity, res.VerifyJob)
 	}
-	if w.TestPod {
+	if w.TestPod && res.TestPod == nil {
 		if res.TestPod, err = c.createTestPod(ctx, name, w, identity); err != nil {
 			return nil, fmt.Errorf("create test pod: %w", err)
 		}
 	}
+	res.fillOutputs()
 	return res, nil
 }
 
@@ -139,15 +185,15 @@ func (c *PodIdentity) installAgent(ctx *pulumi.Context, name string) (*eks.Addon
 		AddonVersion: version,
 		// A self-managed agent (a DaemonSet applied by hand) is taken over
 		// instead of failing the create. An existing EKS add-on is not: EKS
-		// answers ResourceInUseException, and manageAgent: false is the way.
+		// answers ResourceInUseException; Adoption imports it instead.
 		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
 		Preserve:                 pulumi.Bool(agent.Preserve),
 		Tags:                     pulumi.ToStringMap(c.args.Tags),
-	}, c.awsOpts(
+	}, c.childOpts(append(importOpt(c.args.Adopt.agent()),
 		// Add-on names are unique per cluster: a replacement must delete first.
 		pulumi.DeleteBeforeReplace(true),
-	)...)
+	)...)...)
 }
 
 // Step 2: the role and its trust policy.
@@ -177,7 +223,7 @@ func (c *PodIdentity) createRole(ctx *pulumi.Context, name string, w Workload) (
 	// A fixed role name cannot exist twice: replace it delete-first. An
 	// auto-named role gets a fresh name and can be created first.
 	return iam.NewRole(ctx, roleResourceName(name, w.Name), args,
-		c.awsOpts(pulumi.DeleteBeforeReplace(w.RoleName != ""))...)
+		c.childOpts(append(importOpt(c.args.Adopt.workload(w.Name).Role), pulumi.DeleteBeforeReplace(w.RoleName != ""))...)...)
 }
 
 // Step 3: managed and inline permission policies.
@@ -187,7 +233,7 @@ func (c *PodIdentity) attachPolicies(ctx *pulumi.Context, name string, w Workloa
 		a, err := iam.NewRolePolicyAttachment(ctx, attachmentResourceName(name, w.Name, arn), &iam.RolePolicyAttachmentArgs{
 			Role:      role.Name,
 			PolicyArn: pulumi.String(arn),
-		}, c.awsOpts()...)
+		}, c.childOpts()...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("attach %s: %w", arn, err)
 		}
@@ -199,13 +245,35 @@ func (c *PodIdentity) attachPolicies(ctx *pulumi.Context, name string, w Workloa
 			Role:   role.Name,
 			Name:   pulumi.String(pname),
 			Policy: pulumi.String(string(w.InlinePolicies[pname])),
-		}, c.awsOpts()...)
+		}, c.childOpts()...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("inline policy %s: %w", pname, err)
 		}
 		inline = append(inline, p)
 	}
 	return attachments, inline, nil
+}
+
+// Step 3, preset part: the preset's own documents, rendered for this
+// cluster (a document may name it, and the name may be another resource's
+// output) in the cluster's partition.
+func (c *PodIdentity) attachPresetPolicies(ctx *pulumi.Context, name string, w Workload, res *WorkloadResources) error {
+	for _, doc := range w.presetDocuments() {
+		text := c.args.ClusterName.ToStringOutput().ApplyT(func(cluster string) (string, error) {
+			return doc.Render(presets.Target{Partition: c.args.partition(), ClusterName: cluster, Inputs: w.PresetInputs})
+		}).(pulumi.StringOutput)
+		p, err := iam.NewRolePolicy(ctx, inlinePolicyResourceName(name, w.Name, doc.Name), &iam.RolePolicyArgs{
+			Role:   res.Role.Name,
+			Name:   pulumi.String(doc.Name),
+			Policy: text,
+		}, c.childOpts()...)
+		if err != nil {
+			return fmt.Errorf("inline policy %s: %w", doc.Name, err)
+		}
+		res.InlinePolicies = append(res.InlinePolicies, p)
+		res.presetPolicies = append(res.presetPolicies, text)
+	}
+	return nil
 }
 
 // Step 4: the Pod Identity Association.
@@ -216,11 +284,11 @@ func (c *PodIdentity) associate(ctx *pulumi.Context, name string, w Workload, ro
 		ServiceAccount: pulumi.String(w.ServiceAccount),
 		RoleArn:        role.Arn,
 		Tags:           pulumi.ToStringMap(mergeTags(c.args.Tags, w.Tags)),
-	}, c.awsOpts(
+	}, c.childOpts(append(importOpt(c.args.Adopt.workload(w.Name).Association),
 		// One association per cluster, namespace and service account: a
 		// create-before-delete replacement would answer ResourceInUseException.
 		pulumi.DeleteBeforeReplace(true),
-	)...)
+	)...)...)
 }
 
 // Step 5a: the namespaces workloads ask for, once each however many ask.
@@ -234,7 +302,7 @@ func (c *PodIdentity) createNamespaces(ctx *pulumi.Context, name string, workloa
 				Name:   pulumi.String(w.Namespace),
 				Labels: labels(name, ""),
 			},
-		}, c.k8sOpts()...)
+		}, c.childOpts(importOpt(c.args.Adopt.namespace(w.Namespace))...)...)
 		if err != nil {
 			return fmt.Errorf("create namespace %s: %w", w.Namespace, err)
 		}
@@ -255,7 +323,7 @@ func (c *PodIdentity) createServiceAccount(ctx *pulumi.Context, name string, w W
 			Namespace: namespaceInput(w, ns),
 			Labels:    labels(name, w.Name),
 		},
-	}, c.k8sOpts()...)
+	}, c.childOpts(importOpt(c.args.Adopt.workload(w.Name).ServiceAccount)...)...)
 }
 
 // Step 5c: the walkthrough's test Pod.
@@ -275,7 +343,7 @@ func (c *PodIdentity) createTestPod(ctx *pulumi.Context, name string, w Workload
 				Command: pulumi.ToStringArray([]string{"sleep", "3600"}),
 			}},
 		},
-	}, c.k8sOpts(
+	}, c.childOpts(
 		pulumi.DependsOn(identity),
 		// The pod has a fixed name, so a replacement must delete it first.
 		pulumi.DeleteBeforeReplace(true),
@@ -304,12 +372,10 @@ func (c *PodIdentity) identityDependencies(res *WorkloadResources) []pulumi.Reso
 	return deps
 }
 
-func (c *PodIdentity) awsOpts(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
-	return append([]pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(c.args.Providers.AWS)}, extra...)
-}
-
-func (c *PodIdentity) k8sOpts(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
-	return append([]pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(c.args.Providers.Kubernetes)}, extra...)
+// childOpts are every child's options: the component as parent, from which
+// the child inherits the providers the caller passed, and nothing pinned.
+func (c *PodIdentity) childOpts(extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
+	return append([]pulumi.ResourceOption{pulumi.Parent(c)}, extra...)
 }
 
 // namespaceInput takes the namespace from the Namespace resource when the
@@ -324,11 +390,11 @@ func namespaceInput(w Workload, ns *corev1.Namespace) pulumi.StringPtrInput {
 func labels(component, workload string) pulumi.StringMap {
 	l := pulumi.StringMap{
 		"app.kubernetes.io/managed-by": pulumi.String("pulumi"),
-		"app.kubernetes.io/part-of":    pulumi.String("eks-pod-identity"),
-		"app.kubernetes.io/instance":   pulumi.String(component),
+		LabelKeyPartOf:                 pulumi.String(LabelPartOf),
+		LabelKeyInstance:               pulumi.String(component),
 	}
 	if workload != "" {
-		l["eks-pod-identity/workload"] = pulumi.String(workload)
+		l[LabelKeyWorkload] = pulumi.String(workload)
 	}
 	return l
 }
@@ -345,41 +411,48 @@ func mergeTags(base, over map[string]string) map[string]string {
 	return m
 }
 
-// Outputs are the component's outputs: the agent add-on's name and version
-// (when managed) and each workload's Outputs, by workload name.
-func (c *PodIdentity) Outputs() pulumi.Map {
-	out := pulumi.Map{}
-	if c.Agent != nil {
-		out["agentAddonName"] = c.Agent.AddonName
-		out["agentAddonVersion"] = c.Agent.AddonVersion
+// fillOutputs sets the typed outputs from the workload's resources.
+func (r *WorkloadResources) fillOutputs() {
+	w := r.Settings
+	r.RoleArn, r.RoleName = r.Role.Arn, r.Role.Name
+	r.AssociationId, r.AssociationArn = r.Association.AssociationId, r.Association.AssociationArn
+	r.NamespaceName = pulumi.String(w.Namespace).ToStringOutput()
+	if r.Namespace != nil {
+		r.NamespaceName = r.Namespace.Metadata.Name().Elem()
 	}
-	workloads := pulumi.Map{}
-	for key, res := range c.Workloads {
-		workloads[key] = res.Outputs()
+	r.ServiceAccountName = pulumi.String(w.ServiceAccount).ToStringOutput()
+	if r.ServiceAccount != nil {
+		r.ServiceAccountName = r.ServiceAccount.Metadata.Name().Elem()
 	}
-	out["workloads"] = workloads
-	return out
+	r.TestPodName = pulumi.String("").ToStringOutput()
+	if r.TestPod != nil {
+		r.TestPodName = r.TestPod.Metadata.Name().Elem()
+	}
+	r.VerifyJobName = pulumi.String("").ToStringOutput()
+	if r.VerifyJob != nil {
+		r.VerifyJobName = r.VerifyJob.Metadata.Name().Elem()
+	}
 }
 
-// Outputs are what a user needs to find and check one workload's identity.
-func (r *WorkloadResources) Outputs() pulumi.Map {
-	w := r.Settings
-	out := pulumi.Map{
-		"roleArn":        r.Role.Arn,
-		"roleName":       r.Role.Name,
-		"associationId":  r.Association.AssociationId,
-		"associationArn": r.Association.AssociationArn,
-		"namespace":      pulumi.String(w.Namespace),
-		"serviceAccount": pulumi.String(w.ServiceAccount),
+// outputs are the typed outputs as the component registers them, so they
+// show in the engine's state and `pulumi stack export`.
+func (c *PodIdentity) outputs() pulumi.Map {
+	workloads := pulumi.Map{}
+	for key, r := range c.Workloads {
+		workloads[key] = pulumi.Map{
+			"roleArn":        r.RoleArn,
+			"roleName":       r.RoleName,
+			"associationId":  r.AssociationId,
+			"associationArn": r.AssociationArn,
+			"namespace":      r.NamespaceName,
+			"serviceAccount": r.ServiceAccountName,
+			"testPodName":    r.TestPodName,
+			"verifyJobName":  r.VerifyJobName,
+		}
 	}
-	if r.TestPod != nil {
-		out["testPod"] = pulumi.String(w.TestPodName)
-		out["verifyCommands"] = pulumi.ToStringArray(VerifyCommands(w.Namespace, w.TestPodName, w.AccessCheck))
+	return pulumi.Map{
+		"agentAddonName":    c.AgentAddonName,
+		"agentAddonVersion": c.AgentAddonVersion,
+		"workloads":         workloads,
 	}
-	if r.VerifyJob != nil {
-		job := r.VerifyJob.Metadata.Name().Elem()
-		out["verifyJob"] = job
-		out["verifyLogsCommand"] = pulumi.Sprintf("kubectl logs job/%s -n %s", job, w.Namespace)
-	}
-	return out
 }

@@ -67,31 +67,6 @@ func ManagedPolicyArn(partition, name string) string {
 	return fmt.Sprintf("arn:%s:iam::aws:policy/%s", partition, name)
 }
 
-// PolicyDocument is an IAM policy document in JSON. Stack configuration may
-// give it as a JSON string or as a YAML/JSON object; both decode to the
-// compact JSON text.
-type PolicyDocument string
-
-// UnmarshalJSON accepts a JSON string holding the document or the document
-// itself as an object.
-func (d *PolicyDocument) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*d = PolicyDocument(s)
-		return nil
-	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, b); err != nil {
-		return err
-	}
-	*d = PolicyDocument(compact.String())
-	return nil
-}
-
 // checkPolicyDocument reports why text is not a usable IAM policy document:
 // it must be a JSON object with a known Version and a non-empty Statement.
 func checkPolicyDocument(text string) error {

@@ -66,21 +66,6 @@ func TestManagedPolicyArn(t *testing.T) {
 	}
 }
 
-func TestPolicyDocumentAcceptsStringOrObject(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{`"{\"Version\":\"2012-10-17\"}"`, `{"Version":"2012-10-17"}`},
-		{`{ "Version": "2012-10-17", "Statement": [] }`, `{"Version":"2012-10-17","Statement":[]}`},
-	} {
-		var d podidentity.PolicyDocument
-		if err := json.Unmarshal([]byte(tc.in), &d); err != nil {
-			t.Fatalf("%s: %v", tc.in, err)
-		}
-		if string(d) != tc.want {
-			t.Errorf("%s decoded to %s, want %s", tc.in, d, tc.want)
-		}
-	}
-}
-
 func TestVerifyJobName(t *testing.T) {
 	base := podidentity.VerifyJobName("pod-id-sa", "arn:aws:iam::1:role/A", "a-1", "s3 ls")
 	if !strings.HasPrefix(base, "verify-pod-id-sa-") || len(base) != len("verify-pod-id-sa-")+8 {
@@ -105,17 +90,17 @@ func TestVerifyJobName(t *testing.T) {
 	}
 }
 
-func TestVerifyCommands(t *testing.T) {
-	got := podidentity.VerifyCommands("apps", "aws-cli-api", "s3 ls s3://b")
-	want := []string{
-		"kubectl exec -n apps aws-cli-api -- aws sts get-caller-identity",
-		"kubectl exec -n apps aws-cli-api -- aws s3 ls s3://b",
-		"kubectl exec -n apps aws-cli-api -- env | grep AWS_CONTAINER_AUTHORIZATION_TOKEN",
+// IAM's default quota for a trust policy is 2,048 characters without
+// whitespace; the scoped document stays under it with the longest names
+// EKS and Kubernetes allow, so the component needs no check for it.
+func TestTrustPolicyFitsIAMQuota(t *testing.T) {
+	longest := "arn:aws-us-gov:eks:us-gov-west-1:111122223333:cluster/" + strings.Repeat("c", 100)
+	doc, err := podidentity.TrustPolicy(podidentity.TrustScoped, longest, strings.Repeat("n", 63), strings.Repeat("s", 253))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %q\nwant %q", got, want)
-	}
-	if off := podidentity.VerifyCommands("apps", "p", podidentity.AccessCheckOff); len(off) != 2 {
-		t.Errorf("access check off still lists %d commands: %q", len(off), off)
+	n := len(strings.Join(strings.Fields(doc), ""))
+	if n > 2048 {
+		t.Errorf("scoped trust policy is %d characters, over IAM's 2,048", n)
 	}
 }

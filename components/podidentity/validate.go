@@ -5,8 +5,11 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 
+	"github.com/platform-eng/eks-pod-identity/components/presets"
 	"github.com/platform-eng/eks-pod-identity/components/verification"
+	"github.com/platform-eng/eks-pod-identity/internal/iampolicy"
 )
 
 // Problem is one reason the component refuses its Args: the field path (as
@@ -55,6 +58,30 @@ var (
 	awsServiceNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 )
 
+// IAM quotas (IAM user guide, "IAM and AWS STS quotas"): managed policies
+// attached to a role (10 by default, adjustable up to 20), and the
+// aggregate size of a role's inline policies, whitespace not counted.
+// The trust policy's 2,048-character quota cannot be reached: the scoped
+// document stays under it at the longest names (TestTrustPolicyFitsIAMQuota).
+const (
+	maxManagedPoliciesPerRole = 20
+	maxInlinePolicyBytes      = 10240
+)
+
+// inlinePolicySize is what IAM counts against the inline quota: every
+// character of the documents except whitespace.
+func inlinePolicySize(docs map[string]string) int {
+	n := 0
+	for _, doc := range docs {
+		for _, r := range doc {
+			if !unicode.IsSpace(r) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // reservedNamespaces exist on every cluster; creating them would fail.
 var reservedNamespaces = map[string]bool{"default": true, "kube-system": true, "kube-public": true, "kube-node-lease": true}
 
@@ -83,17 +110,11 @@ func (a Args) Validate(name string) error {
 	if a.ClusterArn == nil {
 		ps.add("clusterArn", "is required: scoped trust policies pin the cluster by ARN")
 	}
-	if a.Providers.AWS == nil {
-		ps.add("providers.aws", "is required: the component never uses the ambient default AWS provider")
-	}
-	if a.Providers.Kubernetes == nil {
-		ps.add("providers.kubernetes", "is required: the component never uses the ambient default Kubernetes provider")
-	}
 	return ps.err()
 }
 
 // ValidateSettings reports the problems Validate would find in the plain
-// settings (everything but the cluster inputs and providers), so a program
+// settings (everything but the cluster inputs), so a program
 // can refuse bad configuration before it creates providers or looks anything
 // up.
 func (a Args) ValidateSettings(name string) error {
@@ -121,6 +142,7 @@ func (a Args) settingsProblems(name string) Problems {
 		ps.add("image", "%q is not an image reference: it contains whitespace", a.Image)
 	}
 	checkTags(&ps, "tags", a.Tags)
+	ps = append(ps, a.adoptionProblems()...)
 	if len(a.Workloads) == 0 {
 		ps.add("workloads", "is empty: declare at least one workload with a serviceAccount")
 	}
@@ -128,12 +150,14 @@ func (a Args) settingsProblems(name string) Problems {
 	seenName := map[string]int{}
 	seenSA := map[string]int{}
 	seenPod := map[string]int{}
+	seenRole := map[string]int{}
 	for i, raw := range a.Workloads {
 		w := raw.withDefaults(a.partition())
 		at := func(field string) string { return fmt.Sprintf("workloads[%d].%s", i, field) }
 		w.check(&ps, at, name, a.Partition)
-		if w.Verify && raw.AccessCheck == "" && !grantsS3List(w) {
-			ps.add(at("accessCheck"), "is not set, and the default %q needs s3:ListAllMyBuckets, which the managed policies in policyArns do not grant: set accessCheck to a command the role may run, or %q", verification.DefaultAccessCheck, AccessCheckOff)
+		checkPreset(&ps, at, raw, a.Partition)
+		if w.Verify && raw.AccessCheck == "" && raw.Preset == "" && !grantsS3List(w, a.Partition) {
+			ps.add(at("accessCheck"), "is not set, and the default %q needs s3:ListAllMyBuckets, which none of the workload's policies grants (AWS managed ones that include it, or an inline statement allowing it on \"*\"; customer managed policies are not read): set accessCheck to a command the role may run, such as \"s3 ls s3://<bucket>\", or %q", verification.DefaultAccessCheck, AccessCheckOff)
 		}
 
 		if j, dup := seenName[w.Name]; dup && w.Name != "" {
@@ -152,15 +176,27 @@ func (a Args) settingsProblems(name string) Problems {
 			}
 			seenPod[pod] = i
 		}
+		// IAM role names are unique per account and compared without case
+		// (IAM user guide, "IAM identifiers"): the second create would fail
+		// with EntityAlreadyExists after the first role was made.
+		if w.RoleName != "" {
+			lower := strings.ToLower(w.RoleName)
+			if j, dup := seenRole[lower]; dup {
+				ps.add(at("roleName"), "%q is already the role of workloads[%d]: IAM role names are unique per account, ignoring case", w.RoleName, j)
+			}
+			seenRole[lower] = i
+		}
 	}
 	return ps
 }
 
 func (w Workload) check(ps *Problems, at func(string) string, component, partition string) {
 	saValid := dns1123SubRe.MatchString(w.ServiceAccount) && len(w.ServiceAccount) <= 253
-	if w.ServiceAccount == "" {
-		ps.add(at("serviceAccount"), "is required")
-	} else if !saValid {
+	_, knownPreset := presets.Lookup(w.Preset)
+	if w.ServiceAccount == "" && (w.Preset == "" || knownPreset) {
+		// An unknown preset is the one problem: it would have given the name.
+		ps.add(at("serviceAccount"), "is required (or name a preset that gives it)")
+	} else if w.ServiceAccount != "" && !saValid {
 		ps.add(at("serviceAccount"), "%q %s", w.ServiceAccount, dns1123SubRule)
 	}
 	// A name taken from an invalid service account is that one problem, not two.
@@ -208,12 +244,18 @@ func (w Workload) check(ps *Problems, at func(string) string, component, partiti
 		}
 		seenArn[arn] = true
 	}
+	if n := len(w.PolicyArns); n > maxManagedPoliciesPerRole {
+		ps.add(at("policyArns"), "lists %d policies; IAM attaches at most %d managed policies to a role (the default quota is 10, raised on request up to %d)", n, maxManagedPoliciesPerRole, maxManagedPoliciesPerRole)
+	}
+	if size := inlinePolicySize(w.InlinePolicies); size > maxInlinePolicyBytes {
+		ps.add(at("inlinePolicies"), "add up to %d characters without whitespace; IAM allows %d for all of a role's inline policies together: move some into a managed policy", size, maxInlinePolicyBytes)
+	}
 	for _, pname := range sortedKeys(w.InlinePolicies) {
 		field := fmt.Sprintf("%s.%s", at("inlinePolicies"), pname)
 		if len(pname) > 128 || !iamNameRe.MatchString(pname) {
 			ps.add(field, "%q is not a valid inline policy name: 1 to 128 characters, letters, digits and +=,.@_-", pname)
 		}
-		if err := checkPolicyDocument(string(w.InlinePolicies[pname])); err != nil {
+		if err := checkPolicyDocument(w.InlinePolicies[pname]); err != nil {
 			ps.add(field, "policy document %s", err)
 		}
 	}
@@ -228,23 +270,67 @@ func (w Workload) check(ps *Problems, at func(string) string, component, partiti
 	checkAccessCheck(ps, at("accessCheck"), w.AccessCheck)
 }
 
+// checkPreset refuses an unknown preset, the preset's inputs by its own
+// rules, inputs without a preset, and a preset's access check kept after
+// the policies it was written for were replaced.
+func checkPreset(ps *Problems, at func(string) string, raw Workload, partition string) {
+	if raw.Preset == "" {
+		for _, pr := range presets.CheckInputsWithoutPreset(raw.PresetInputs) {
+			ps.add(at("presetInputs."+pr.Field), "%s", pr.Msg)
+		}
+		return
+	}
+	p, ok := presets.Lookup(raw.Preset)
+	if !ok {
+		ps.add(at("preset"), "%q is not a preset (known: %s)", raw.Preset, strings.Join(presets.Names(), ", "))
+		return
+	}
+	for _, pr := range p.CheckInputs(partition, raw.PresetInputs) {
+		ps.add(at("presetInputs."+pr.Field), "%s", pr.Msg)
+	}
+	if raw.Verify && raw.AccessCheck == "" && (raw.PolicyArns != nil || raw.InlinePolicies != nil) {
+		ps.add(at("accessCheck"), "is not set, and preset %q's check %q was written for the preset's policies, which policyArns/inlinePolicies replace here: set accessCheck to a command the role may run, or %q",
+			p.Name, p.AccessCheckText(), AccessCheckOff)
+	}
+}
+
 // s3ListPolicies are the AWS managed policies that allow the default access
 // check, `aws s3 ls` (s3:ListAllMyBuckets).
 var s3ListPolicies = regexp.MustCompile(`^arn:[a-z-]+:iam::aws:policy/(AmazonS3ReadOnlyAccess|AmazonS3FullAccess|ReadOnlyAccess|ViewOnlyAccess|PowerUserAccess|AdministratorAccess)$`)
 
-// grantsS3List tells whether the default access check can pass. Inline
-// policies are the user's to judge, so any inline policy counts.
-func grantsS3List(w Workload) bool {
-	if len(w.InlinePolicies) > 0 {
-		return true
-	}
+// grantsS3List tells whether the default access check, `aws s3 ls`
+// (s3:ListAllMyBuckets, which takes no resource but "*"), can pass: an AWS
+// managed policy known to include it, or an inline document allowing it.
+// Customer managed policies cannot be read offline, so they do not count:
+// their users name the check they know to work. Before the cluster's
+// partition is known (partition ""), an inline statement for any partition
+// counts.
+func grantsS3List(w Workload, partition string) bool {
 	for _, arn := range w.PolicyArns {
 		if s3ListPolicies.MatchString(arn) {
 			return true
 		}
 	}
+	partitions := []string{partition}
+	if partition == "" {
+		partitions = knownPartitions
+	}
+	for _, name := range sortedKeys(w.InlinePolicies) {
+		doc, err := iampolicy.Parse(w.InlinePolicies[name])
+		if err != nil {
+			continue // reported by checkPolicyDocument
+		}
+		for _, p := range partitions {
+			if doc.Allows("s3:ListAllMyBuckets", "arn:"+p+":s3:::*") {
+				return true
+			}
+		}
+	}
 	return false
 }
+
+// knownPartitions are the AWS partitions (the AWS SDK's partitions.json).
+var knownPartitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
 
 func checkPolicyArn(ps *Problems, field, arn, partition string) {
 	m := policyArnRe.FindStringSubmatch(arn)

@@ -38,17 +38,6 @@ func compactJSON(doc string) string {
 	return b.String()
 }
 
-// VerifyCommands are the walkthrough's step-5 checks against the test Pod,
-// filled in for a user to copy.
-func VerifyCommands(namespace, pod, accessCheck string) []string {
-	exec := fmt.Sprintf("kubectl exec -n %s %s -- ", namespace, pod)
-	cmds := []string{exec + "aws sts get-caller-identity"}
-	if accessCheck != AccessCheckOff {
-		cmds = append(cmds, exec+"aws "+accessCheck)
-	}
-	return append(cmds, exec+"env | grep AWS_CONTAINER_AUTHORIZATION_TOKEN")
-}
-
 // VerifyJobName names the verification Job after what it verifies, so a new
 // role, association or check yields a new Job (verification re-runs) and an
 // unchanged identity keeps the same Job (no re-run on every `pulumi up`).
@@ -67,6 +56,16 @@ func VerifyJobName(workload string, identity ...string) string {
 	return prefix + "-" + sum
 }
 
+// arnRegion returns an ARN's region (its fourth field), or "" when it has
+// none: arn:aws:eks:eu-central-1:111122223333:cluster/x gives eu-central-1.
+func arnRegion(arn string) string {
+	parts := strings.SplitN(arn, ":", 5)
+	if len(parts) < 5 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[3]
+}
+
 // Step 6: the verification Job, the walkthrough's step-5 checks as code.
 func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Workload, res *WorkloadResources, identity []pulumi.Resource) (*batchv1.Job, error) {
 	image := c.args.image()
@@ -80,10 +79,25 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 	for _, p := range sortedKeys(w.InlinePolicies) {
 		permissions = append(permissions, p+"="+compactJSON(string(w.InlinePolicies[p])))
 	}
-	jobName := pulumi.All(res.Role.Arn, res.Role.AssumeRolePolicy, res.Association.AssociationId).ApplyT(func(ids []any) string {
+	inputs := []any{res.Role.Arn, res.Role.AssumeRolePolicy, res.Association.AssociationId}
+	for _, doc := range res.presetPolicies {
+		inputs = append(inputs, doc)
+	}
+	jobName := pulumi.All(inputs...).ApplyT(func(ids []any) string {
 		parts := []string{ids[0].(string), ids[1].(string), ids[2].(string),
 			w.Namespace, w.ServiceAccount, accessCheck, image, verification.Script}
+		for _, doc := range ids[3:] {
+			parts = append(parts, "preset="+compactJSON(doc.(string)))
+		}
 		return VerifyJobName(w.Name, append(parts, permissions...)...)
+	}).(pulumi.StringOutput)
+
+	region := c.args.ClusterArn.ToStringOutput().ApplyT(func(arn string) (string, error) {
+		r := arnRegion(arn)
+		if r == "" {
+			return "", fmt.Errorf("cluster ARN %q names no region", arn)
+		}
+		return r, nil
 	}).(pulumi.StringOutput)
 
 	return batchv1.NewJob(ctx, verifyJobResourceName(name, w.Name), &batchv1.JobArgs{
@@ -110,12 +124,20 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 						Env: corev1.EnvVarArray{
 							&corev1.EnvVarArgs{Name: pulumi.String(verification.EnvExpectedRoleArn), Value: res.Role.Arn},
 							&corev1.EnvVarArgs{Name: pulumi.String(verification.EnvAccessCheck), Value: pulumi.String(accessCheck)},
+							// EKS documents only the two credential variables for
+							// Pod Identity; its webhook adds a region only when run
+							// with one, and never over a region the pod sets. So
+							// the access check's CLI gets the cluster's region
+							// here, in both spellings (CLI v1 reads only the
+							// second).
+							&corev1.EnvVarArgs{Name: pulumi.String("AWS_REGION"), Value: region},
+							&corev1.EnvVarArgs{Name: pulumi.String("AWS_DEFAULT_REGION"), Value: region},
 						},
 					}},
 				},
 			},
 		},
-	}, c.k8sOpts(
+	}, c.childOpts(
 		pulumi.DependsOn(identity),
 		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: verifyProviderTimeout, Update: verifyProviderTimeout}),
 	)...)

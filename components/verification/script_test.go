@@ -90,6 +90,8 @@ var scenarios = []scenario{
 	},
 	{
 		// Retried as a possibly stale association, then reported as last seen.
+		// The node's instance role differs in name and session alike; the
+		// near misses below differ in one part each.
 		name: "wrong role",
 		env:  map[string]string{"FAKE_ARN": "arn:aws:sts::111122223333:assumed-role/NodeInstanceRole/i-0abc"},
 		code: 1,
@@ -265,6 +267,62 @@ var scenarios = []scenario{
 		},
 		calls: []string{stsCall, s3Call},
 	},
+
+	// Near misses: each seen ARN differs from a good one in one part only.
+	identityMiss("another pod identity role", "arn:aws:sts::111122223333:assumed-role/EKSPodIdentityDynamoDBRole/eks-demo-pod-6d1f0c2a"),
+	identityMiss("same role name in another account", "arn:aws:sts::444455556666:assumed-role/EKSPodIdentityS3Role/eks-demo-pod-6d1f0c2a"),
+	identityMiss("same role in another partition", "arn:aws-cn:sts::111122223333:assumed-role/EKSPodIdentityS3Role/eks-demo-pod-6d1f0c2a"),
+	identityMiss("role name with the expected one as prefix", "arn:aws:sts::111122223333:assumed-role/EKSPodIdentityS3RoleX/eks-demo-pod-6d1f0c2a"),
+	identityMiss("role name with the expected one as suffix", "arn:aws:sts::111122223333:assumed-role/XEKSPodIdentityS3Role/eks-demo-pod-6d1f0c2a"),
+	// The right role assumed by someone other than the Pod Identity agent,
+	// whose sessions are eks-<cluster>-<pod>-<uuid>.
+	identityMiss("session not from eks", "arn:aws:sts::111122223333:assumed-role/EKSPodIdentityS3Role/botocore-session-1700000000"),
+	identityMiss("session with eks- inside", "arn:aws:sts::111122223333:assumed-role/EKSPodIdentityS3Role/debug-eks-demo"),
+	identityMiss("session eks- and nothing more", "arn:aws:sts::111122223333:assumed-role/EKSPodIdentityS3Role/eks-"),
+
+	// The assumed-role ARN carries the role's name, never its path, so any
+	// path must pass. Role names are unique in an account whatever the path
+	// (IAM CreateRole), so name and account identify the role; but a role
+	// deleted and re-created with the same name under another path passes
+	// too: only its unique ID (AROA..., unknown to the script) differs.
+	identityHit("role under a nested path", "arn:aws:iam::111122223333:role/division_abc/subdivision_xyz/EKSPodIdentityS3Role", goodArn),
+	identityHit("role without a path", "arn:aws:iam::111122223333:role/EKSPodIdentityS3Role", goodArn),
+}
+
+// identityMiss is a pod that sees a role ARN other than the expected one
+// ([roleArn]). A zero budget keeps it to one attempt; retrying a mismatch is
+// covered by "wrong role".
+func identityMiss(name, seen string) scenario {
+	return scenario{
+		name: name,
+		env:  map[string]string{"FAKE_ARN": seen, EnvRetrySeconds: "0"},
+		code: 1,
+		lines: []string{
+			envPass,
+			irsaPass,
+			"FAIL identity: expected " + wantArn + ", saw " + seen + " (attempts: 1, retried for 0s)",
+			"PASS access: aws s3 ls exited 0",
+			"RESULT: 3 pass, 1 fail, 0 skip",
+		},
+		calls: []string{stsCall, s3Call},
+	}
+}
+
+// identityHit is a pod that sees a session of the expected role.
+func identityHit(name, expected, seen string) scenario {
+	return scenario{
+		name: name,
+		env:  map[string]string{EnvExpectedRoleArn: expected, "FAKE_ARN": seen},
+		code: 0,
+		lines: []string{
+			envPass,
+			irsaPass,
+			"PASS identity: " + seen + " (attempt 1)",
+			"PASS access: aws s3 ls exited 0",
+			"RESULT: 4 pass, 0 fail, 0 skip",
+		},
+		calls: []string{stsCall, s3Call},
+	}
 }
 
 // shells run the script the way the Job does (sh -c). The image's /bin/sh is
@@ -280,11 +338,16 @@ func TestScript(t *testing.T) {
 		t.Fatal("embedded Script is empty")
 	}
 	for _, shell := range shells {
-		if _, err := exec.LookPath(shell[0]); err != nil {
-			t.Logf("%s not installed, skipping it", shell[0])
-			continue
-		}
 		t.Run(strings.Join(shell[:len(shell)-1], " "), func(t *testing.T) {
+			// The README promises every shell here. A developer without one
+			// gets a named SKIP (go test -v shows it); CI, where nobody reads
+			// skips, fails instead (.ci/run installs busybox or stops).
+			if _, err := exec.LookPath(shell[0]); err != nil {
+				if onCI() {
+					t.Fatalf("%s not installed and CI=%q: the script must be tested under it (.ci/run installs it with apt-get)", shell[0], os.Getenv("CI"))
+				}
+				t.Skipf("%s not installed, so the script is not tested under it here (set CI=true to make this a failure)", shell[0])
+			}
 			t.Parallel()
 			for _, sc := range scenarios {
 				t.Run(sc.name, func(t *testing.T) {
@@ -294,6 +357,16 @@ func TestScript(t *testing.T) {
 			}
 		})
 	}
+}
+
+// onCI reports whether CI is set the way CI services set it (GitHub Actions,
+// GitLab and most others: "true"; some their own name), not "false" or "0".
+func onCI() bool {
+	switch strings.ToLower(os.Getenv("CI")) {
+	case "", "false", "0":
+		return false
+	}
+	return true
 }
 
 func runScenario(t *testing.T, shell []string, sc scenario) {

@@ -164,6 +164,11 @@ fi
 # an error or a stale role, so both are retried with doubling delays whose
 # sum stays within the budget (time spent inside aws calls is not counted;
 # the Job's activeDeadlineSeconds is the hard wall-clock limit).
+# Partition, account and whole role name must match exactly (the slashes
+# around the name keep EKSPodIdentityS3RoleX out), and the session must be one
+# the agent opened: eks-<cluster>-<pod>-<uuid>. The path cannot be checked: the
+# assumed-role ARN lacks it, and a role's name is unique in its account
+# whatever the path.
 want="arn:$partition:sts::$account:assumed-role/$role_name/eks-*"
 attempt=0
 slept=0

@@ -510,6 +510,7 @@ func deleteRolePolicy(ctx context.Context, a *clients, id string, state resource
 
 // ---------------------------------------------------------------------------
 // RolePolicyAttachment; ID "<role>-<unique suffix>", import form "role/policyArn"
+// (recorded after import as "role-policyArn")
 
 func createAttachment(ctx context.Context, a *clients, news resource.PropertyMap, _ time.Duration) (string, resource.PropertyMap, error) {
 	role, arn := str(news, "role"), str(news, "policyArn")
@@ -524,11 +525,13 @@ func createAttachment(ctx context.Context, a *clients, news resource.PropertyMap
 func readAttachment(ctx context.Context, a *clients, id string, state resource.PropertyMap) (string, resource.PropertyMap, error) {
 	role, arn := str(state, "role"), str(state, "policyArn")
 	if role == "" || arn == "" {
+		// Import: terraform-provider-aws's importer reads "<role>/<arn>" and
+		// records the ID "<role>-<arn>", unlike a created one's suffix.
 		r, p, ok := strings.Cut(id, "/")
 		if !ok || r == "" || !strings.HasPrefix(p, "arn:") {
-			return "", nil, fmt.Errorf("unexpected format for IAM Role Policy Attachment ID (%s), expected <role-name>/<policy_arn>", id)
+			return "", nil, fmt.Errorf("unexpected format of ID (%q), expected <role-name>/<policy_arn>", id)
 		}
-		role, arn = r, p
+		role, arn, id = r, p, r+"-"+p
 	}
 	attached, err := attachedPolicies(ctx, a, role)
 	if isNoSuchEntity(err) {

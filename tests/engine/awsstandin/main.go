@@ -1,18 +1,19 @@
 // Command pulumi-resource-aws is TEST EQUIPMENT for the engine test tier.
 //
 // It is NOT used by the program and is never shipped. It stands in for the
-// pulumi-aws resource provider plugin v6.83.4 (which cannot be built or
-// downloaded here) and implements, against a moto server, only what the
-// program calls:
+// pulumi-aws resource provider plugin at the version in ../versions.env
+// (which cannot be built or downloaded here) and implements, against a moto
+// server, only what the program calls:
 //
-//   - invoke aws:eks/getCluster:getCluster (plus getCallerIdentity,
-//     getRegion and getPartition, which are cheap to serve);
+//   - invoke aws:eks/getCluster:getCluster and aws:eks/getAddon:getAddon
+//     (plus getCallerIdentity, getRegion and getPartition, which are cheap
+//     to serve);
 //   - resources aws:iam/role:Role, aws:iam/rolePolicy:RolePolicy,
 //     aws:iam/rolePolicyAttachment:RolePolicyAttachment,
 //     aws:eks/addon:Addon and aws:eks/podIdentityAssociation:PodIdentityAssociation.
 //
 // Property names, resource IDs, defaults, autonaming and replacement rules
-// follow pulumi-aws v6.83.4 (a bridge over terraform-provider-aws v5): the Go
+// follow that pulumi-aws version (a bridge over terraform-provider-aws v5): the Go
 // SDK's `pulumi:"..."` tags name the properties; IDs are Role = name,
 // RolePolicy = "role:name", RolePolicyAttachment = "<role>-<unique suffix>",
 // Addon = "cluster:addon", PodIdentityAssociation = association ID.
@@ -34,7 +35,9 @@
 // accepted and ignored. Configure calls sts:GetCallerIdentity, which also
 // proves the moto endpoint answers.
 //
-// Build: go build -o <dir>/pulumi-resource-aws ./awsstandin (in tests/engine).
+// Build (in tests/engine; run.sh does it with the version from versions.env):
+//
+//	go build -ldflags "-X main.providerVersion=6.83.4" -o <dir>/pulumi-resource-aws ./awsstandin
 package main
 
 import (
@@ -46,6 +49,10 @@ import (
 )
 
 func main() {
+	if providerVersion == "" {
+		fmt.Fprintln(os.Stderr, "pulumi-resource-aws stand-in: built without -ldflags \"-X main.providerVersion=<pulumi-aws version>\" (see tests/engine/versions.env)")
+		os.Exit(2)
+	}
 	err := provider.Main(providerName, func(host *provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
 		return newStandin(host), nil
 	})

@@ -24,9 +24,13 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
+// providerVersion is the pulumi-aws version the stand-in reports and is
+// installed as; the build sets it from tests/engine/versions.env
+// (-ldflags "-X main.providerVersion=..."), main refuses to start without.
+var providerVersion string
+
 const (
-	providerName    = "aws"
-	providerVersion = "6.83.4"
+	providerName = "aws"
 	// defaultTimeout bounds waits (add-on ACTIVE, role propagation) when the
 	// engine passes no customTimeouts.
 	defaultTimeout = 20 * time.Minute

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Starts a throwaway Kubernetes cluster on loopback for the engine test tier:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
-# (one fake node, so Pods reach Running/Ready and Job pods Succeeded).
+# (one fake node, so Pods reach Running/Ready and Job pods Succeeded; the
+# pods of this project's stacks excepted, see stages/pod-complete.yaml).
+# kwok also serves the node's kubelet API on loopback (`kubectl exec` and
+# `kubectl logs`, for pods with kwok Exec and Logs objects; the engine's pod
+# runner creates them), with a clean environment whose PATH is
+# $ENGINE_POD_PATH (default: this PATH).
 #
 #   tests/engine/cluster/up.sh [STATE_DIR]     (default: $ENGINE_STATE)
 #   tests/engine/cluster/down.sh [STATE_DIR]   stops it, by recorded PID
@@ -9,7 +14,8 @@
 # Needs on PATH: etcd, etcdctl, kube-apiserver, kube-controller-manager,
 # kube-scheduler, kubectl, kwok, openssl (tests/engine/tools/build.sh builds
 # them; its env.sh is sourced here if the binaries are not on PATH), and
-# kwok Stage YAMLs in $ENGINE_TOOLS_KWOK_STAGES.
+# kwok Stage YAMLs in $ENGINE_TOOLS_KWOK_STAGES and kwok's Exec and Logs CRDs
+# in $ENGINE_TOOLS_KWOK_CRDS.
 #
 # Writes into STATE_DIR:
 #   kubeconfig      admin kubeconfig (CA embedded, bearer token, system:masters)
@@ -18,11 +24,14 @@
 #   ca.b64          base64 of ca.crt on one line (EKS certificateAuthority.data)
 #   admin-token     the admin bearer token
 #   cluster.env     `export` lines: ENGINE_KUBECONFIG, ENGINE_K8S_ENDPOINT,
-#                   ENGINE_K8S_CA_FILE, ENGINE_K8S_CA_B64, ENGINE_K8S_NODE, ...
+#                   ENGINE_K8S_CA_FILE, ENGINE_K8S_CA_B64, ENGINE_K8S_NODE,
+#                   ENGINE_KWOK_SERVER, ...
 #   pids/<name>.pid, logs/<name>.log, pki/, etcd/ (data), stages/, node.yaml
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=../versions.env
+. "$HERE/../versions.env"
 STATE="${1:-${ENGINE_STATE:-}}"
 [[ -n "$STATE" ]] || { echo "usage: $0 STATE_DIR (or set ENGINE_STATE)" >&2; exit 2; }
 mkdir -p "$STATE"
@@ -46,6 +55,10 @@ for b in etcd etcdctl kube-apiserver kube-controller-manager kube-scheduler kube
 done
 STAGES_SRC="${ENGINE_TOOLS_KWOK_STAGES:-}"
 [[ -d "$STAGES_SRC" ]] || die "ENGINE_TOOLS_KWOK_STAGES ($STAGES_SRC) is not a directory of kwok stages"
+CRDS_SRC="${ENGINE_TOOLS_KWOK_CRDS:-}"
+[[ -f "$CRDS_SRC/kwok.x-k8s.io_execs.yaml" && -f "$CRDS_SRC/kwok.x-k8s.io_logs.yaml" ]] \
+  || die "ENGINE_TOOLS_KWOK_CRDS ($CRDS_SRC) lacks kwok's Exec and Logs CRDs (run tests/engine/tools/build.sh)"
+[[ "$(kwok --version 2>&1)" == *"${KWOK_VERSION#v}"* ]] || die "kwok on PATH is not $KWOK_VERSION: $(kwok --version 2>&1)"
 
 if compgen -G "$STATE/pids/*.pid" >/dev/null; then
   for f in "$STATE"/pids/*.pid; do
@@ -77,7 +90,7 @@ free_port() {
   done
   die "no free port found"
 }
-free_port ETCD_PORT; free_port ETCD_PEER_PORT; free_port API_PORT; free_port SCHED_PORT
+free_port ETCD_PORT; free_port ETCD_PEER_PORT; free_port API_PORT; free_port SCHED_PORT; free_port KWOK_PORT
 ENDPOINT="https://127.0.0.1:$API_PORT"
 
 # ---- PKI ---------------------------------------------------------------------
@@ -201,6 +214,7 @@ start kube-apiserver kube-apiserver \
   --service-account-key-file="$PKI/sa.pub" \
   --service-account-signing-key-file="$PKI/sa.key" \
   --service-cluster-ip-range="$SERVICE_CIDR" \
+  --kubelet-preferred-address-types=InternalIP \
   --allow-privileged=true \
   --endpoint-reconciler-type=none \
   --profiling=false \
@@ -235,16 +249,29 @@ start kube-scheduler kube-scheduler \
   --v=1
 
 # kwok: node-initialize (+ lease heartbeat), pod-ready, pod-complete (pods
-# owned by a Job -> Succeeded), pod-delete. Copied so the run is self-contained.
+# owned by a Job -> Succeeded, except the pod runner's), pod-delete. Copied
+# so the run is self-contained; ours override kwok's of the same name.
 cp "$STAGES_SRC"/*.yaml "$STATE/stages/"
+cp "$HERE"/stages/*.yaml "$STATE/stages/"
 STAGE_ARGS=()
 for f in "$STATE"/stages/*.yaml; do STAGE_ARGS+=(--config="$f"); done
-start kwok kwok \
+# The Exec and Logs kinds kwok's kubelet server reads, as CRDs: the pod
+# runner creates one of each per pod.
+kc apply -f "$CRDS_SRC/kwok.x-k8s.io_execs.yaml" -f "$CRDS_SRC/kwok.x-k8s.io_logs.yaml" >/dev/null
+wait_for "kwok Exec and Logs CRDs established" kube-apiserver \
+  kc wait --for=condition=Established --timeout=10s crd/execs.kwok.x-k8s.io crd/logs.kwok.x-k8s.io
+# `kubectl exec` runs commands as children of kwok with kwok's environment
+# plus the pod's: kwok gets a clean one, so nothing of this shell (AWS keys
+# above all) leaks into a pod's commands.
+start kwok env -i PATH="${ENGINE_POD_PATH:-$PATH}" HOME="$STATE" "$(command -v kwok)" \
   --kubeconfig="$KC" \
   --manage-all-nodes=false \
   --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
   --node-lease-duration-seconds=40 \
   --node-ip=127.0.0.1 \
+  --node-port="$KWOK_PORT" \
+  --server-address="127.0.0.1:$KWOK_PORT" \
+  --enable-crds=Exec,Logs \
   --cidr="$POD_CIDR" \
   "${STAGE_ARGS[@]}"
 
@@ -303,6 +330,7 @@ export ENGINE_K8S_CA_B64="$CA_B64"
 export ENGINE_K8S_TOKEN_FILE="$STATE/admin-token"
 export ENGINE_K8S_NODE="$NODE_NAME"
 export ENGINE_ETCD_ENDPOINT="http://127.0.0.1:$ETCD_PORT"
+export ENGINE_KWOK_SERVER="https://127.0.0.1:$KWOK_PORT"
 EOF
 trap - EXIT
 log "cluster up in $(( $(date +%s) - T0 ))s: $ENDPOINT (kubeconfig $KC)"

@@ -751,13 +751,19 @@ class EksExtension:
         return self.app(environ, start_response)
 
 
-def make_app() -> Any:
+def make_app(wrap: Any = None) -> Any:
+    """moto with the EKS extension; wrap, if given, wraps that app inside the
+    fault injector (moto_engine.py's per-request IAM switch holds a lock
+    while moto answers, so a held answer must be held outside it)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     # Outermost: fault injection (moto_faults.py), inert until a test installs rules.
     from moto_faults import FaultInjector
 
-    return FaultInjector(EksExtension(DomainDispatcherApplication(create_backend_app)))
+    app = EksExtension(DomainDispatcherApplication(create_backend_app))
+    if wrap is not None:
+        app = wrap(app)
+    return FaultInjector(app)
 
 
 # --------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 #   $ENGINE_CACHE/bin/pulumi-v3.274.1/pulumi
 #   $ENGINE_CACHE/bin/kubernetes-provider-4.32.0/pulumi-resource-kubernetes
 #   $ENGINE_CACHE/bin/k8s-v1.33.13/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
-#   $ENGINE_CACHE/bin/kwok-v0.8.0/kwok  (+ stages/ : kwok Stage YAMLs)
+#   $ENGINE_CACHE/bin/kwok-v0.8.0/kwok  (+ stages/ : kwok Stage YAMLs,
+#                                        crds/ : kwok's Exec and Logs CRDs)
 #   etcd, etcdctl, openssl, time         (Debian packages, installed if missing)
 #
 # ENGINE_CACHE defaults to $HOME/.cache/eks-pod-identity-engine. A tool whose
@@ -23,18 +24,15 @@
 # steps; measured peaks 4.3 GB (provider) + 2.0 GB (k8s) side by side),
 # ENGINE_GO_FLAGS (extra `go build` flags).
 # Wrapper sources are copied to $ENGINE_CACHE/src/ and built there, so the
-# work tree is never written to.
+# work tree is never written to. Versions: ../versions.env.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ENGINE_CACHE="${ENGINE_CACHE:-$HOME/.cache/eks-pod-identity-engine}"
 JOBS="${ENGINE_BUILD_JOBS:-2}"
 
-PULUMI_VERSION=v3.274.1
-K8S_PROVIDER_VERSION=4.32.0          # label; module is provider/v4 v4.0.0-20260115033456-f47bc2d6f199
-K8S_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
-K8S_VERSION=v1.33.13
-KWOK_VERSION=v0.8.0
+# shellcheck source=../versions.env
+. "$HERE/../versions.env"
 
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
 # Keep DWARF/symbol tables out: the binaries are only run, and linking
@@ -53,6 +51,18 @@ reports() {
   out=$("$@" 2>&1) || return 1
   [[ $out == *"$want"* ]]
 }
+
+# requires <wrapper> <module> <version>: the wrapper module pins the version
+# versions.env names, so the two cannot drift apart.
+requires() {
+  local gomod="$HERE/$1/go.mod"
+  grep -Eq "^[[:space:]]*(require[[:space:]]+)?$2 $3([[:space:]]|$)" "$gomod" \
+    || { log "$gomod does not require $2 $3 (versions.env); update one of them"; exit 1; }
+}
+requires pulumi github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION"
+requires kubernetes-provider "$K8S_PROVIDER_MODULE" "$K8S_PROVIDER_MODULE_VERSION"
+requires k8s k8s.io/kubernetes "$K8S_VERSION"
+requires kwok sigs.k8s.io/kwok "$KWOK_VERSION"
 
 TIMEV=()
 if [[ -x /usr/bin/time ]] && /usr/bin/time -v true >/dev/null 2>&1; then
@@ -188,15 +198,20 @@ build_kwok() {
   finish "$tmp" "$out" "$h"
 }
 
-# kwok Stages, copied from the kwok module on every run (cheap), so the list
-# can change without rebuilding kwok:
+# kwok Stages and CRDs, copied from the kwok module on every run (cheap), so
+# the lists can change without rebuilding kwok. Stages:
 #   node-initialize            new node -> Ready (conditions, addresses, capacity)
 #   node-heartbeat-with-lease  refreshes node status; kwok renews the Lease
 #   pod-ready                  Pending pod -> Running, Ready
 #   pod-complete               Running pod owned by a Job -> Succeeded
+#                              (cluster/stages/ overrides it: not for the
+#                              pods the engine's pod runner owns)
 #   pod-delete                 pod being deleted -> gone
+# CRDs: Exec and Logs, which kwok's kubelet server reads to serve
+# `kubectl exec` and `kubectl logs` for a pod.
 install_kwok_stages() {
   local src="$ENGINE_CACHE/src/kwok-$KWOK_VERSION" dst="$ENGINE_CACHE/bin/kwok-$KWOK_VERSION/stages" moddir
+  local crds="$ENGINE_CACHE/bin/kwok-$KWOK_VERSION/crds"
   [[ -f "$src/go.mod" ]] || src=$(prepare_src kwok "kwok-$KWOK_VERSION")
   moddir=$(cd "$src" && go mod download sigs.k8s.io/kwok && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
   rm -rf "$dst.tmp"; mkdir -p "$dst.tmp"
@@ -207,6 +222,11 @@ install_kwok_stages() {
      "$moddir"/kustomize/stage/pod/fast/pod-delete.yaml "$dst.tmp/"
   chmod 644 "$dst.tmp"/*.yaml
   rm -rf "$dst"; mv "$dst.tmp" "$dst"
+  rm -rf "$crds.tmp"; mkdir -p "$crds.tmp"
+  cp "$moddir"/kustomize/crd/bases/kwok.x-k8s.io_execs.yaml \
+     "$moddir"/kustomize/crd/bases/kwok.x-k8s.io_logs.yaml "$crds.tmp/"
+  chmod 644 "$crds.tmp"/*.yaml
+  rm -rf "$crds"; mv "$crds.tmp" "$crds"
 }
 
 # Debian packages: etcd (the tier runs its own), openssl (cluster PKI),
@@ -295,6 +315,7 @@ export ENGINE_TOOLS_K8S_PROVIDER_VERSION="$K8S_PROVIDER_VERSION"
 export ENGINE_TOOLS_K8S_BIN="$B/k8s-$K8S_VERSION"
 export ENGINE_TOOLS_KWOK_BIN="$B/kwok-$KWOK_VERSION"
 export ENGINE_TOOLS_KWOK_STAGES="$B/kwok-$KWOK_VERSION/stages"
+export ENGINE_TOOLS_KWOK_CRDS="$B/kwok-$KWOK_VERSION/crds"
 export PATH="$B/pulumi-$PULUMI_VERSION:$B/k8s-$K8S_VERSION:$B/kwok-$KWOK_VERSION:\$PATH"
 EOF
 cat "$ENGINE_CACHE/env.sh"

@@ -1,0 +1,165 @@
+// Package stackcheck checks a stack file offline: it runs the whole program
+// (program.Deploy) under Pulumi's mocks, with the mocked EKS cluster named
+// and placed as the stack says, and reports either every refusal or what
+// `pulumi up` would create, in what order. No AWS, no Kubernetes, no Pulumi
+// CLI: tests/ runs it for every Pulumi.*.yaml in `go test ./...`, and
+// cmd/check-stack for one stack.
+package stackcheck
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/platform-eng/eks-pod-identity/program"
+)
+
+// Report is the outcome of checking one stack.
+type Report struct {
+	Stack string
+	// Cluster is the cluster the mocks stood in for.
+	Cluster Cluster
+	// PlaceholderAccount says the account in Cluster is PlaceholderAccount,
+	// not one the stack pins.
+	PlaceholderAccount bool
+	// Refusals are the program's (or, for a file it cannot read, the Pulumi
+	// CLI's): `pulumi up` would stop on them before creating anything.
+	Refusals []string
+	// Mistakes are what the program cannot see but surely breaks the stack,
+	// such as an aws:region that names no region.
+	Mistakes []string
+	// Warnings are what the program accepts but that would likely fail or
+	// surprise at `pulumi up`, such as an access check in a service none of
+	// the role's policies allows.
+	Warnings []string
+	// Notes say what the check could not see, such as undecrypted secrets.
+	Notes []string
+	// Plan is every resource `pulumi up` would create, in creation waves.
+	Plan *Plan
+	// Exports are the stack outputs, with the mocks' computed values.
+	Exports map[string]any
+}
+
+// OK tells whether the stack would get past the program's checks with no
+// mistake this check can see.
+func (r *Report) OK() bool { return len(r.Refusals) == 0 && len(r.Mistakes) == 0 }
+
+// Check checks the stack whose Pulumi.<stack>.yaml lies beside root's
+// Pulumi.yaml. Like the program, it reads AWS_REGION and AWS_DEFAULT_REGION
+// when aws:region is unset, and the secrets passphrase, from the process
+// environment. account, when not empty, replaces the stack's or the
+// placeholder account in the mocked ARNs.
+func Check(root, stack, account string) *Report {
+	r := &Report{Stack: stack}
+	cfg, err := LoadConfig(root, stack, os.Getenv)
+	if err != nil {
+		r.Refusals = []string{err.Error()}
+		return r
+	}
+	for _, k := range cfg.Undecrypted {
+		r.Notes = append(r.Notes, "secret "+k+": a placeholder stood in for its value")
+	}
+	// Under the engine the program sees every key of its namespace (from
+	// PULUMI_CONFIG) and refuses an unknown one; under mocks it sees only
+	// the keys it asks for, so Parse is run here on the whole file.
+	if _, err := program.Parse(cfg.Values, os.Getenv); err != nil {
+		r.Refusals = refusals(err)
+		return r
+	}
+
+	r.Cluster, r.PlaceholderAccount = clusterFor(cfg.Values, account)
+	if r.Cluster.Region != "" && PartitionOf(r.Cluster.Region) == "" {
+		r.Mistakes = append(r.Mistakes, fmt.Sprintf("%s: %q is not an AWS region name (such as eu-central-1): the AWS provider would refuse it", program.KeyAwsRegion, r.Cluster.Region))
+	}
+
+	rec := &Recorder{Project: program.Project, Stack: stack, Cluster: r.Cluster}
+	d, exports, err := Run(stack, cfg, rec)
+	if err != nil {
+		r.Refusals = refusals(err)
+		return r
+	}
+	r.Exports = exports
+	r.Plan = NewPlan(rec.Registrations())
+	r.Warnings = accessWarnings(d, cfg)
+	return r
+}
+
+// accessWarnings runs AccessCheckWarning on every workload, naming each by
+// its config key.
+func accessWarnings(d *program.Deployment, cfg Config) []string {
+	// Deploy accepted the configuration, so Parse does too; it gives the
+	// workloads in the stack file's order, which their keys need.
+	s, err := program.Parse(cfg.Values, os.Getenv)
+	if err != nil {
+		return []string{"the configuration Deploy accepted no longer parses: " + err.Error()}
+	}
+	var out []string
+	for i, w := range s.Component.Workloads {
+		name := w.Name
+		if name == "" {
+			name = w.ServiceAccount
+		}
+		res, ok := d.Component.Workloads[name]
+		if !ok {
+			continue
+		}
+		if msg := AccessCheckWarning(res.Settings); msg != "" {
+			out = append(out, fmt.Sprintf("%s:%s[%d].accessCheck: %s", program.Project, program.KeyWorkloads, i, msg))
+		}
+	}
+	return out
+}
+
+// clusterFor places the mocked cluster where the stack says: its name, its
+// region (or the environment's, as the AWS provider would take it) and that
+// region's partition. The account is the one given, the stack's only
+// allowed account, or the placeholder.
+func clusterFor(cfg map[string]string, account string) (Cluster, bool) {
+	region := cfg[program.KeyAwsRegion]
+	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if region == "" {
+			region = os.Getenv(env)
+		}
+	}
+	c := Cluster{
+		Name:      cfg[program.Project+":"+program.KeyClusterName],
+		Region:    region,
+		Partition: PartitionOf(region),
+		Account:   account,
+	}
+	if c.Partition == "" {
+		c.Partition = "aws"
+	}
+	if c.Account != "" {
+		return c, false
+	}
+	var allowed []string
+	if json.Unmarshal([]byte(cfg["aws:allowedAccountIds"]), &allowed) == nil && len(allowed) == 1 {
+		c.Account = allowed[0]
+		return c, false
+	}
+	c.Account = PlaceholderAccount
+	return c, true
+}
+
+// refusals splits the program's error into its problems, one per line of
+// the report.
+func refusals(err error) []string {
+	var ce *program.ConfigError
+	if errors.As(err, &ce) {
+		return ce.Problems
+	}
+	// pulumi.RunErr gathers the program's errors in a multierror, whose
+	// text adds a count and bullets around each.
+	var multi interface{ WrappedErrors() []error }
+	if errors.As(err, &multi) {
+		var out []string
+		for _, e := range multi.WrappedErrors() {
+			out = append(out, strings.TrimSpace(e.Error()))
+		}
+		return out
+	}
+	return []string{strings.TrimSpace(err.Error())}
+}

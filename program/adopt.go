@@ -1,0 +1,393 @@
+package program
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+)
+
+// Taking over what exists: the stack's natural keys (add-on by cluster and
+// name, role by name, association by cluster, namespace and service
+// account, Kubernetes objects by namespace and name) are looked up before
+// anything is registered (discover.go), and PlanAdoption decides, for each
+// object found, whether this stack already manages it, whether it may take
+// it over (only with eks-pod-identity:adopt) and how.
+
+// StackTagKey is the AWS tag this program puts on the add-on, roles and
+// associations it manages, with the stack's fully qualified name as value
+// (as CloudFormation tags with aws:cloudformation:stack-name). It is how a
+// later run tells "created or adopted by this stack" from "made by hand":
+// the program cannot read its own stack's state, and importing an object
+// that is already in it plans an import-replacement (an association's
+// import ID differs from the ID Pulumi records), which deletes it.
+const StackTagKey = Project + ":stack"
+
+// The labels the component puts on every Kubernetes object it creates.
+const (
+	labelPartOf   = podidentity.LabelKeyPartOf
+	labelInstance = podidentity.LabelKeyInstance
+	labelWorkload = podidentity.LabelKeyWorkload
+)
+
+// Want is what the stack declares, by natural key: what discovery looks for.
+type Want struct {
+	Cluster string
+	// Component is the component's name, the app.kubernetes.io/instance label.
+	Component string
+	// Agent says whether the stack manages the eks-pod-identity-agent add-on.
+	Agent bool
+	// Image is the test pod's image.
+	Image string
+	// Workloads are the workloads with their defaults resolved, in config order.
+	Workloads []podidentity.Workload
+}
+
+// WantFor derives what the stack declares from the component's arguments.
+func WantFor(cluster, component string, args podidentity.Args) Want {
+	w := Want{Cluster: cluster, Component: component, Agent: !args.Agent.Skip, Image: args.Image}
+	if w.Image == "" {
+		w.Image = podidentity.DefaultImage
+	}
+	partition := args.Partition
+	if partition == "" {
+		partition = podidentity.DefaultPartition
+	}
+	for _, raw := range args.Workloads {
+		w.Workloads = append(w.Workloads, raw.Resolved(partition))
+	}
+	return w
+}
+
+// Existing is what discovery found under the stack's natural keys; a key
+// absent from a map (or a nil Agent) was not found.
+type Existing struct {
+	Agent *FoundAddon
+	// Roles by role name.
+	Roles map[string]*FoundRole
+	// Associations by "namespace/serviceAccount".
+	Associations map[string]*FoundAssociation
+	// ServiceAccounts and Pods by "namespace/name", Namespaces by name.
+	ServiceAccounts map[string]*FoundObject
+	Namespaces      map[string]*FoundObject
+	Pods            map[string]*FoundObject
+}
+
+// FoundAddon is an EKS add-on as DescribeAddon reports it.
+type FoundAddon struct {
+	Tags map[string]string
+}
+
+// FoundRole is an IAM role as GetRole reports it.
+type FoundRole struct {
+	Name, Path, Arn string
+	Tags            map[string]string
+}
+
+// FoundAssociation is a Pod Identity Association as
+// DescribePodIdentityAssociation reports it.
+type FoundAssociation struct {
+	ID, RoleArn string
+	// OwnerArn is set when an add-on owns the association.
+	OwnerArn string
+	Tags     map[string]string
+}
+
+// FoundObject is a Kubernetes object: its labels and, for a pod, the spec
+// fields the test pod sets.
+type FoundObject struct {
+	Labels map[string]string
+	Pod    *PodSpec
+}
+
+// PodSpec is the part of a pod's (immutable) spec the test pod declares.
+type PodSpec struct {
+	ServiceAccountName string
+	RestartPolicy      string
+	Containers         []Container
+}
+
+// Container is one container of a PodSpec.
+type Container struct {
+	Name, Image   string
+	Command, Args []string
+}
+
+// testPodCommand is what the component's test pod runs, as the walkthrough's.
+var testPodCommand = []string{"sleep", "3600"}
+
+// Plan is what PlanAdoption decided.
+type Plan struct {
+	// Adopt holds the import IDs for the component; nil when nothing is
+	// imported.
+	Adopt *podidentity.Adoption
+	// Taken lists every object taken over, for the log.
+	Taken []string
+}
+
+// AdoptionError lists every existing object the stack cannot go ahead with:
+// conflicts (found, not managed by this stack, and adopt is off) and
+// refusals (cannot be taken over at all, or not without a replacement).
+type AdoptionError struct {
+	Conflicts []string
+	Refusals  []string
+}
+
+func (e *AdoptionError) Error() string {
+	var b strings.Builder
+	b.WriteString("objects this stack would create already exist (nothing was created or changed):")
+	if len(e.Conflicts) > 0 {
+		b.WriteString("\n  not managed by this stack, and " + key(KeyAdopt) + " is off:")
+		for _, c := range e.Conflicts {
+			b.WriteString("\n  - " + c)
+		}
+		b.WriteString("\n  To take them over (each is imported, then updated to this stack's configuration, and owned by the stack from then on): " +
+			"`pulumi config set " + key(KeyAdopt) + " true` (README: Migrating from the manual walkthrough). Otherwise delete them, or change the names the stack uses.")
+	}
+	if len(e.Refusals) > 0 {
+		b.WriteString("\n  cannot be taken over:")
+		for _, r := range e.Refusals {
+			b.WriteString("\n  - " + r)
+		}
+	}
+	return b.String()
+}
+
+// PlanAdoption decides, from what the stack wants and what exists, what
+// the component imports. Objects this stack manages (AWS: tagged with
+// StackTagKey = marker; Kubernetes: labelled by the component for this
+// workload) are left to the engine. Others are conflicts unless adopt is
+// on; with it on they are imported, except what cannot be taken over
+// without a replacement (a role's path or name spelling, a pod's spec) or
+// has another owner (another stack, an add-on, another workload of this
+// program), which is refused in any case, naming the field.
+func PlanAdoption(want Want, found Existing, adopt bool, marker string) (Plan, error) {
+	var plan Plan
+	var errs AdoptionError
+	adoption := &podidentity.Adoption{Namespaces: map[string]string{}, Workloads: map[string]podidentity.WorkloadAdoption{}}
+	// take records an object to take over, or, with adopt off, a conflict
+	// with what else the user can do about it.
+	take := func(what, otherwise string) bool {
+		if !adopt {
+			errs.Conflicts = append(errs.Conflicts, what+otherwise)
+			return false
+		}
+		plan.Taken = append(plan.Taken, what)
+		return true
+	}
+	refuse := func(format string, args ...any) {
+		errs.Refusals = append(errs.Refusals, fmt.Sprintf(format, args...))
+	}
+
+	if a := found.Agent; want.Agent && a != nil {
+		what := fmt.Sprintf("EKS add-on %s on cluster %s (%s)", podidentity.AgentAddonName, want.Cluster, key(KeyManageAgent))
+		switch owner := a.Tags[StackTagKey]; {
+		case owner == marker:
+		case owner != "":
+			refuse("%s is managed by stack %s (tag %s): one stack owns the add-on; set %s to false in this one", what, owner, StackTagKey, key(KeyManageAgent))
+		default:
+			if take(what, ", or set "+key(KeyManageAgent)+" to false to leave it alone") {
+				adoption.Agent = want.Cluster + ":" + podidentity.AgentAddonName
+			}
+		}
+	}
+
+	namespaces := map[string]bool{}
+	for i, w := range want.Workloads {
+		at := func(field string) string { return fmt.Sprintf("%s[%d].%s", key(KeyWorkloads), i, field) }
+		var wa podidentity.WorkloadAdoption
+
+		if r := found.Roles[w.RoleName]; w.RoleName != "" && r != nil {
+			what := fmt.Sprintf("IAM role %s (%s)", r.Name, at("roleName"))
+			path := w.RolePath
+			if path == "" {
+				path = "/"
+			}
+			switch owner := r.Tags[StackTagKey]; {
+			case owner == marker:
+			case owner != "":
+				refuse("%s is managed by stack %s (tag %s): a role has one owner; use another roleName", what, owner, StackTagKey)
+			case r.Name != w.RoleName:
+				// IAM role names are unique regardless of case; Pulumi would
+				// see the name change and replace the role.
+				refuse("%s: the role is spelled %q in IAM; %s must match it exactly, or the role would be replaced", what, r.Name, at("roleName"))
+			case r.Path != path:
+				refuse("%s has path %q, but %s is %q: IAM cannot move a role to another path, so taking it over would replace it; set %s to %q",
+					what, r.Path, at("rolePath"), path, at("rolePath"), r.Path)
+			default:
+				if take(what, "") {
+					wa.Role = r.Name
+				}
+			}
+		}
+
+		if as := found.Associations[w.Namespace+"/"+w.ServiceAccount]; as != nil {
+			what := fmt.Sprintf("pod identity association %s for %s/%s on cluster %s (%s)", as.ID, w.Namespace, w.ServiceAccount, want.Cluster, at("serviceAccount"))
+			switch owner := as.Tags[StackTagKey]; {
+			case as.OwnerArn != "":
+				refuse("%s belongs to %s, which manages it: remove it from that add-on's podIdentityAssociations first (EKS allows one association per service account)", what, as.OwnerArn)
+			case owner == marker:
+			case owner != "":
+				refuse("%s is managed by stack %s (tag %s): EKS allows one association per service account; remove the workload from one of the stacks", what, owner, StackTagKey)
+			default:
+				if take(what, "") {
+					wa.Association = want.Cluster + "," + as.ID
+				}
+			}
+		}
+
+		if w.CreateNamespace && !namespaces[w.Namespace] {
+			namespaces[w.Namespace] = true
+			if o := found.Namespaces[w.Namespace]; o != nil {
+				what := fmt.Sprintf("Namespace %s (%s)", w.Namespace, at("createNamespace"))
+				switch kubeOwner(o, want.Component, "") {
+				case ownedHere:
+				case ownedElsewhere:
+					refuse("%s is labelled %s=%s, %s=%s: another PodIdentity component manages it", what,
+						labelPartOf, o.Labels[labelPartOf], labelInstance, o.Labels[labelInstance])
+				default:
+					if take(what, ", or set createNamespace to false to use it as it is") {
+						adoption.Namespaces[w.Namespace] = w.Namespace
+					}
+				}
+			}
+		}
+
+		if o := found.ServiceAccounts[w.Namespace+"/"+w.ServiceAccount]; !w.ExternalServiceAccount && o != nil {
+			what := fmt.Sprintf("ServiceAccount %s/%s (%s)", w.Namespace, w.ServiceAccount, at("serviceAccount"))
+			switch kubeOwner(o, want.Component, w.Name) {
+			case ownedHere:
+			case ownedElsewhere:
+				refuse("%s is labelled for workload %q of component %q: another workload or stack manages it (renaming a workload re-creates its objects)",
+					what, o.Labels[labelWorkload], o.Labels[labelInstance])
+			default:
+				if take(what, ", or set externalServiceAccount to true to use it as it is") {
+					wa.ServiceAccount = w.Namespace + "/" + w.ServiceAccount
+				}
+			}
+		}
+
+		if o := found.Pods[w.Namespace+"/"+w.TestPodName]; w.TestPod && o != nil {
+			what := fmt.Sprintf("Pod %s/%s (%s)", w.Namespace, w.TestPodName, at("testPodName"))
+			switch kubeOwner(o, want.Component, w.Name) {
+			case ownedHere:
+			case ownedElsewhere:
+				refuse("%s is labelled for workload %q of component %q: another workload or stack manages it", what, o.Labels[labelWorkload], o.Labels[labelInstance])
+			default:
+				if field, live, declared := podDifference(o.Pod, w.ServiceAccount, want.Image); field != "" {
+					refuse("%s differs from the stack's test pod in %s (%s, the stack declares %s): a pod's spec cannot change, so it cannot be taken over. "+
+						"Delete it (`kubectl delete pod %s -n %s`; it only runs sleep) and the stack creates its own, or set %s to false",
+						what, field, live, declared, w.TestPodName, w.Namespace, at("testPod"))
+				} else {
+					// Nothing to import: its spec is already the stack's, and
+					// the Kubernetes provider's upsertExistingObjects applies
+					// the stack's labels to it in place of a create.
+					if adopt {
+						wa.TestPodRunning = true
+						plan.Taken = append(plan.Taken, what+": its spec is already the stack's, so it is kept as it is and only labelled")
+					} else {
+						errs.Conflicts = append(errs.Conflicts, what+": its spec is the stack's, so adopt would keep it as it is; or set "+at("testPod")+" to false")
+					}
+				}
+			}
+		}
+
+		if wa != (podidentity.WorkloadAdoption{}) {
+			adoption.Workloads[w.Name] = wa
+		}
+	}
+
+	if len(errs.Conflicts) > 0 || len(errs.Refusals) > 0 {
+		return Plan{}, &errs
+	}
+	if adoption.Agent != "" || len(adoption.Namespaces) > 0 || len(adoption.Workloads) > 0 {
+		if len(adoption.Namespaces) == 0 {
+			adoption.Namespaces = nil
+		}
+		if len(adoption.Workloads) == 0 {
+			adoption.Workloads = nil
+		}
+		plan.Adopt = adoption
+	}
+	return plan, nil
+}
+
+type kubeOwnership int
+
+const (
+	unmanaged kubeOwnership = iota
+	ownedHere
+	ownedElsewhere
+)
+
+// kubeOwner tells, from the component's labels, whether a Kubernetes object
+// is this component's (for this workload, when workload is set), another
+// one's, or nobody's. Labels do not name the stack: two stacks of this
+// program with the same component and workload names on one cluster would
+// look alike, but then their associations (tagged per stack) conflict first.
+func kubeOwner(o *FoundObject, component, workload string) kubeOwnership {
+	if o.Labels[labelPartOf] != podidentity.LabelPartOf {
+		return unmanaged
+	}
+	if o.Labels[labelInstance] != component || (workload != "" && o.Labels[labelWorkload] != workload) {
+		return ownedElsewhere
+	}
+	return ownedHere
+}
+
+// podDifference names the first field in which a live pod's spec differs
+// from the test pod's, with both values, or returns "" when it matches.
+func podDifference(p *PodSpec, serviceAccount, image string) (field, live, declared string) {
+	if p == nil {
+		return "spec", "unknown", "the test pod's"
+	}
+	q := func(s string) string { return fmt.Sprintf("%q", s) }
+	list := func(s []string) string { return fmt.Sprintf("%q", s) }
+	switch {
+	case p.ServiceAccountName != serviceAccount:
+		return "spec.serviceAccountName", q(p.ServiceAccountName), q(serviceAccount)
+	case p.RestartPolicy != "Never":
+		return "spec.restartPolicy", q(p.RestartPolicy), q("Never")
+	case len(p.Containers) != 1:
+		return "spec.containers", fmt.Sprintf("%d containers", len(p.Containers)), "one, aws-cli"
+	}
+	c := p.Containers[0]
+	switch {
+	case c.Name != "aws-cli":
+		return "spec.containers[0].name", q(c.Name), q("aws-cli")
+	case c.Image != image:
+		return "spec.containers[0].image", q(c.Image), q(image)
+	case !slices.Equal(c.Command, testPodCommand):
+		return "spec.containers[0].command", list(c.Command), list(testPodCommand)
+	case len(c.Args) > 0:
+		return "spec.containers[0].args", list(c.Args), "none"
+	}
+	return "", "", ""
+}
+
+// reservedTagProblems refuses tags that would overwrite StackTagKey, which
+// the program sets itself.
+func reservedTagProblems(args podidentity.Args) []string {
+	var out []string
+	if _, ok := args.Tags[StackTagKey]; ok {
+		out = append(out, fmt.Sprintf("%s: %q is reserved: the program tags what this stack manages with it", key(KeyTags), StackTagKey))
+	}
+	for i, w := range args.Workloads {
+		if _, ok := w.Tags[StackTagKey]; ok {
+			out = append(out, fmt.Sprintf("%s[%d].tags: %q is reserved: the program tags what this stack manages with it", key(KeyWorkloads), i, StackTagKey))
+		}
+	}
+	return out
+}
+
+// withStackTag adds StackTagKey to the tags of everything the component
+// tags (the add-on, roles and associations).
+func withStackTag(tags map[string]string, marker string) map[string]string {
+	out := make(map[string]string, len(tags)+1)
+	for k, v := range tags {
+		out[k] = v
+	}
+	out[StackTagKey] = marker
+	return out
+}

@@ -1,0 +1,305 @@
+package program
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+)
+
+const (
+	testMarker = "organization/eks-pod-identity/dev"
+	walkAssoc  = "a-0123456789abcdef0"
+	walkRole   = "EKSPodIdentityS3Role"
+	walkPod    = "aws-cli-pod-identity"
+)
+
+// devWant is what the dev stack (the walkthrough) declares.
+func devWant() Want {
+	return WantFor("my-eks-cluster", ComponentName, podidentity.Args{Workloads: []podidentity.Workload{{
+		ServiceAccount: "pod-id-sa", Namespace: "default", RoleName: walkRole,
+		TestPod: true, TestPodName: walkPod, Verify: true,
+	}}})
+}
+
+// walkthrough is what the manual walkthrough leaves behind: nothing tagged
+// or labelled, the open trust policy's role at path /, the aws-cli pod.
+func walkthrough() Existing {
+	return Existing{
+		Agent: &FoundAddon{},
+		Roles: map[string]*FoundRole{walkRole: {Name: walkRole, Path: "/", Arn: "arn:aws:iam::123456789012:role/" + walkRole}},
+		Associations: map[string]*FoundAssociation{"default/pod-id-sa": {
+			ID: walkAssoc, RoleArn: "arn:aws:iam::123456789012:role/" + walkRole}},
+		ServiceAccounts: map[string]*FoundObject{"default/pod-id-sa": {}},
+		Namespaces:      map[string]*FoundObject{},
+		Pods: map[string]*FoundObject{"default/" + walkPod: {Pod: &PodSpec{
+			ServiceAccountName: "pod-id-sa", RestartPolicy: "Never",
+			Containers: []Container{{Name: "aws-cli", Image: "amazon/aws-cli:latest", Command: []string{"sleep", "3600"}}},
+		}}},
+	}
+}
+
+// managed is the walkthrough after the adopting `up`: tagged and labelled.
+func managed() Existing {
+	e := walkthrough()
+	e.Agent.Tags = map[string]string{StackTagKey: testMarker}
+	e.Roles[walkRole].Tags = map[string]string{StackTagKey: testMarker}
+	e.Associations["default/pod-id-sa"].Tags = map[string]string{StackTagKey: testMarker}
+	labels := func() map[string]string {
+		return map[string]string{labelPartOf: "eks-pod-identity", labelInstance: ComponentName, labelWorkload: "pod-id-sa"}
+	}
+	e.ServiceAccounts["default/pod-id-sa"].Labels = labels()
+	e.Pods["default/"+walkPod].Labels = labels()
+	return e
+}
+
+func TestWantForResolvesTheComponentsDefaults(t *testing.T) {
+	w := devWant()
+	if w.Image != podidentity.DefaultImage || !w.Agent || w.Component != "pod-identity" {
+		t.Errorf("want = %+v", w)
+	}
+	wl := WantFor("c", "pi", podidentity.Args{Agent: podidentity.Agent{Skip: true}, Workloads: []podidentity.Workload{{ServiceAccount: "sa", TestPod: true}}}).Workloads[0]
+	if wl.Name != "sa" || wl.Namespace != "default" || wl.TestPodName != "aws-cli-sa" {
+		t.Errorf("resolved workload = %+v", wl)
+	}
+}
+
+func TestPlanAdoption(t *testing.T) {
+	devAdoption := &podidentity.Adoption{
+		Agent: "my-eks-cluster:eks-pod-identity-agent",
+		Workloads: map[string]podidentity.WorkloadAdoption{"pod-id-sa": {
+			Role: walkRole, Association: "my-eks-cluster," + walkAssoc, ServiceAccount: "default/pod-id-sa",
+			TestPodRunning: true,
+		}},
+	}
+	tests := []struct {
+		name  string
+		want  func() Want
+		found func() Existing
+		adopt bool
+		// expected
+		adoption  *podidentity.Adoption
+		taken     int
+		conflicts []string // substrings, one per conflict, in order
+		refusals  []string // substrings, one per refusal, in order
+	}{
+		{name: "nothing exists", found: func() Existing { return Existing{} }},
+		{name: "nothing exists, adopt on", found: func() Existing { return Existing{} }, adopt: true},
+		{
+			name: "walkthrough without the switch: every object is a conflict", found: walkthrough,
+			conflicts: []string{
+				"EKS add-on eks-pod-identity-agent on cluster my-eks-cluster (eks-pod-identity:manageAgent), or set eks-pod-identity:manageAgent to false",
+				"IAM role EKSPodIdentityS3Role (eks-pod-identity:workloads[0].roleName)",
+				"pod identity association " + walkAssoc + " for default/pod-id-sa on cluster my-eks-cluster",
+				"ServiceAccount default/pod-id-sa (eks-pod-identity:workloads[0].serviceAccount)",
+				"Pod default/aws-cli-pod-identity (eks-pod-identity:workloads[0].testPodName)",
+			},
+		},
+		{name: "walkthrough with the switch: all taken over", found: walkthrough, adopt: true, adoption: devAdoption, taken: 5},
+		{name: "after adoption, switch on: nothing to import", found: managed, adopt: true},
+		{name: "after adoption, switch off: no conflict", found: managed},
+		{
+			name: "agent not managed: a found add-on is none of the stack's business",
+			want: func() Want { w := devWant(); w.Agent = false; return w },
+			found: func() Existing {
+				e := managed()
+				e.Agent = &FoundAddon{Tags: map[string]string{StackTagKey: "organization/platform/prod"}}
+				return e
+			},
+		},
+		{
+			name:  "another stack's role, add-on and association are refused with the switch on",
+			found: func() Existing { e := managed(); retag(e, "organization/eks-pod-identity/other"); return e },
+			adopt: true,
+			refusals: []string{
+				"EKS add-on eks-pod-identity-agent on cluster my-eks-cluster (eks-pod-identity:manageAgent) is managed by stack organization/eks-pod-identity/other",
+				"IAM role EKSPodIdentityS3Role (eks-pod-identity:workloads[0].roleName) is managed by stack organization/eks-pod-identity/other",
+				"pod identity association " + walkAssoc + " for default/pod-id-sa on cluster my-eks-cluster (eks-pod-identity:workloads[0].serviceAccount) is managed by stack organization/eks-pod-identity/other",
+			},
+		},
+		{
+			name:  "and without it",
+			found: func() Existing { e := managed(); retag(e, "organization/eks-pod-identity/other"); return e },
+			refusals: []string{
+				"is managed by stack organization/eks-pod-identity/other", "is managed by stack", "is managed by stack",
+			},
+		},
+		{
+			name:     "a role at another path would be replaced: refused, naming rolePath",
+			found:    func() Existing { e := walkthrough(); e.Roles[walkRole].Path = "/legacy/"; return e },
+			adopt:    true,
+			refusals: []string{`has path "/legacy/", but eks-pod-identity:workloads[0].rolePath is "/": IAM cannot move a role to another path, so taking it over would replace it; set eks-pod-identity:workloads[0].rolePath to "/legacy/"`},
+		},
+		{
+			name:     "a role spelled differently would be replaced: refused, naming roleName",
+			found:    func() Existing { e := walkthrough(); e.Roles[walkRole].Name = "eksPodIdentityS3Role"; return e },
+			adopt:    true,
+			refusals: []string{`the role is spelled "eksPodIdentityS3Role" in IAM; eks-pod-identity:workloads[0].roleName must match it exactly`},
+		},
+		{
+			name: "an association an add-on owns is refused",
+			found: func() Existing {
+				e := walkthrough()
+				e.Associations["default/pod-id-sa"].OwnerArn = "arn:aws:eks:us-east-1:123456789012:addon/my-eks-cluster/aws-ebs-csi-driver/x"
+				return e
+			},
+			adopt:    true,
+			refusals: []string{"belongs to arn:aws:eks:us-east-1:123456789012:addon/my-eks-cluster/aws-ebs-csi-driver/x"},
+		},
+		{
+			name: "a pod with another image cannot be taken over: refused with the command to delete it",
+			found: func() Existing {
+				e := walkthrough()
+				e.Pods["default/"+walkPod].Pod.Containers[0].Image = "mirror/aws-cli:2"
+				return e
+			},
+			adopt:    true,
+			refusals: []string{`differs from the stack's test pod in spec.containers[0].image ("mirror/aws-cli:2", the stack declares "amazon/aws-cli:latest"): a pod's spec cannot change, so it cannot be taken over. Delete it (` + "`kubectl delete pod aws-cli-pod-identity -n default`"},
+		},
+		{
+			name: "objects another workload of the program labelled are refused",
+			found: func() Existing {
+				e := managed()
+				e.ServiceAccounts["default/pod-id-sa"].Labels[labelWorkload] = "old-name"
+				return e
+			},
+			adopt:    true,
+			refusals: []string{`ServiceAccount default/pod-id-sa (eks-pod-identity:workloads[0].serviceAccount) is labelled for workload "old-name" of component "pod-identity"`},
+		},
+		{
+			name: "external service accounts are the user's: not taken over",
+			want: func() Want { w := devWant(); w.Workloads[0].ExternalServiceAccount = true; return w },
+			found: func() Existing {
+				e := managed()
+				e.ServiceAccounts["default/pod-id-sa"].Labels = nil
+				return e
+			},
+		},
+		{
+			name: "a namespace the stack creates is taken over by its name",
+			want: func() Want {
+				w := devWant()
+				w.Workloads[0].Namespace, w.Workloads[0].CreateNamespace = "apps", true
+				return w
+			},
+			found: func() Existing { return Existing{Namespaces: map[string]*FoundObject{"apps": {}}} },
+			adopt: true, taken: 1,
+			adoption: &podidentity.Adoption{Namespaces: map[string]string{"apps": "apps"}},
+		},
+		{
+			name: "conflicts and refusals are reported together",
+			found: func() Existing {
+				e := walkthrough()
+				e.Pods["default/"+walkPod].Pod.RestartPolicy = "Always"
+				return e
+			},
+			conflicts: []string{"EKS add-on", "IAM role", "pod identity association", "ServiceAccount"},
+			refusals:  []string{`in spec.restartPolicy ("Always", the stack declares "Never")`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := devWant()
+			if tt.want != nil {
+				want = tt.want()
+			}
+			plan, err := PlanAdoption(want, tt.found(), tt.adopt, testMarker)
+			if len(tt.conflicts)+len(tt.refusals) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if !reflect.DeepEqual(plan.Adopt, tt.adoption) {
+					t.Errorf("adoption = %+v, want %+v", plan.Adopt, tt.adoption)
+				}
+				if len(plan.Taken) != tt.taken {
+					t.Errorf("taken = %q, want %d entries", plan.Taken, tt.taken)
+				}
+				return
+			}
+			var ae *AdoptionError
+			if !errors.As(err, &ae) {
+				t.Fatalf("want an AdoptionError, got %v", err)
+			}
+			matchEach(t, "conflicts", ae.Conflicts, tt.conflicts)
+			matchEach(t, "refusals", ae.Refusals, tt.refusals)
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "objects this stack would create already exist (nothing was created or changed):") {
+				t.Errorf("message does not say nothing changed:\n%s", msg)
+			}
+			if len(tt.conflicts) > 0 && !strings.Contains(msg, "`pulumi config set eks-pod-identity:adopt true`") {
+				t.Errorf("conflicts do not name the switch:\n%s", msg)
+			}
+		})
+	}
+}
+
+func retag(e Existing, owner string) {
+	e.Agent.Tags[StackTagKey] = owner
+	e.Roles[walkRole].Tags[StackTagKey] = owner
+	e.Associations["default/pod-id-sa"].Tags[StackTagKey] = owner
+}
+
+func matchEach(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s = %d:\n  %s\nwant %d", what, len(got), strings.Join(got, "\n  "), len(want))
+	}
+	for i := range want {
+		if !strings.Contains(got[i], want[i]) {
+			t.Errorf("%s[%d] = %q\nwant it to contain %q", what, i, got[i], want[i])
+		}
+	}
+}
+
+func TestPodDifference(t *testing.T) {
+	walk := func() *PodSpec {
+		return &PodSpec{ServiceAccountName: "sa", RestartPolicy: "Never",
+			Containers: []Container{{Name: "aws-cli", Image: "img", Command: []string{"sleep", "3600"}}}}
+	}
+	tests := []struct {
+		name  string
+		edit  func(*PodSpec)
+		field string
+	}{
+		{"the walkthrough's pod matches", func(*PodSpec) {}, ""},
+		{"service account", func(p *PodSpec) { p.ServiceAccountName = "default" }, "spec.serviceAccountName"},
+		{"restart policy", func(p *PodSpec) { p.RestartPolicy = "OnFailure" }, "spec.restartPolicy"},
+		{"a second container", func(p *PodSpec) { p.Containers = append(p.Containers, Container{Name: "side"}) }, "spec.containers"},
+		{"container name", func(p *PodSpec) { p.Containers[0].Name = "cli" }, "spec.containers[0].name"},
+		{"image", func(p *PodSpec) { p.Containers[0].Image = "other" }, "spec.containers[0].image"},
+		{"command", func(p *PodSpec) { p.Containers[0].Command = []string{"sleep", "60"} }, "spec.containers[0].command"},
+		{"args", func(p *PodSpec) { p.Containers[0].Args = []string{"x"} }, "spec.containers[0].args"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := walk()
+			tt.edit(p)
+			if field, _, _ := podDifference(p, "sa", "img"); field != tt.field {
+				t.Errorf("field = %q, want %q", field, tt.field)
+			}
+		})
+	}
+	if field, _, _ := podDifference(nil, "sa", "img"); field != "spec" {
+		t.Errorf("a pod without a spec matched")
+	}
+}
+
+func TestReservedTagIsRefused(t *testing.T) {
+	cfg := baseConfig()
+	cfg["eks-pod-identity:tags"] = `{"eks-pod-identity:stack":"x"}`
+	cfg["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","tags":{"eks-pod-identity:stack":"y"}}]`
+	_, err := Parse(cfg, noEnv)
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a ConfigError, got %v", err)
+	}
+	matchEach(t, "problems", ce.Problems, []string{
+		`eks-pod-identity:tags: "eks-pod-identity:stack" is reserved`,
+		`eks-pod-identity:workloads[0].tags: "eks-pod-identity:stack" is reserved`,
+	})
+	if got := withStackTag(map[string]string{"team": "a"}, testMarker); !reflect.DeepEqual(got, map[string]string{"team": "a", StackTagKey: testMarker}) {
+		t.Errorf("withStackTag = %v", got)
+	}
+}

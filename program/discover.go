@@ -1,0 +1,153 @@
+package program
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+)
+
+// AWSLookup reads existing AWS objects by their natural keys. A nil result
+// with a nil error means "not found"; any other failure is an error, since
+// guessing "absent" would let `up` fail half-way on a conflict.
+type AWSLookup interface {
+	Role(ctx context.Context, name string) (*FoundRole, error)
+	Addon(ctx context.Context, cluster, name string) (*FoundAddon, error)
+	Association(ctx context.Context, cluster, namespace, serviceAccount string) (*FoundAssociation, error)
+}
+
+// KubeLookup reads existing Kubernetes objects by namespace and name, with
+// the same contract as AWSLookup.
+type KubeLookup interface {
+	Namespace(ctx context.Context, name string) (*FoundObject, error)
+	ServiceAccount(ctx context.Context, namespace, name string) (*FoundObject, error)
+	Pod(ctx context.Context, namespace, name string) (*FoundObject, error)
+}
+
+// Lookups are the two readers discovery uses: the real ones talk to AWS
+// with the stack's AWS identity and to the cluster with the stack's
+// kubeconfig (discover_aws.go, discover_kube.go); tests pass fakes.
+type Lookups struct {
+	AWS  AWSLookup
+	Kube KubeLookup
+}
+
+// discoveryParallelism bounds the lookups in flight: one or a few per
+// workload, each a round trip, so a stack with many workloads does not
+// wait for them one after another, nor floods the APIs.
+const discoveryParallelism = 8
+
+// Discover looks up every object the stack would create under its natural
+// key and reports what exists. Objects with names Pulumi generates
+// (auto-named roles) cannot exist yet and are not looked up; policy
+// attachments and inline policies are not either, because creating them
+// over existing ones succeeds (AttachRolePolicy and PutRolePolicy are
+// idempotent). Every failed lookup is reported, not only the first.
+func Discover(ctx context.Context, l Lookups, want Want) (Existing, error) {
+	found := Existing{
+		Roles:           map[string]*FoundRole{},
+		Associations:    map[string]*FoundAssociation{},
+		ServiceAccounts: map[string]*FoundObject{},
+		Namespaces:      map[string]*FoundObject{},
+		Pods:            map[string]*FoundObject{},
+	}
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs []error
+		sem  = make(chan struct{}, discoveryParallelism)
+	)
+	// lookup runs fn in the pool and records its error under what it was
+	// looking for; fn stores its own result under mu.
+	lookup := func(what string, fn func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := fn(); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("look up %s: %w", what, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	store := func(fn func()) {
+		mu.Lock()
+		defer mu.Unlock()
+		fn()
+	}
+
+	if want.Agent {
+		lookup(fmt.Sprintf("EKS add-on %s on cluster %s", podidentity.AgentAddonName, want.Cluster), func() error {
+			a, err := l.AWS.Addon(ctx, want.Cluster, podidentity.AgentAddonName)
+			store(func() { found.Agent = a })
+			return err
+		})
+	}
+	seen := map[string]bool{}
+	once := func(k string) bool {
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+		return true
+	}
+	for _, w := range want.Workloads {
+		if w.RoleName != "" && once("role/"+w.RoleName) {
+			lookup("IAM role "+w.RoleName, func() error {
+				r, err := l.AWS.Role(ctx, w.RoleName)
+				if r != nil {
+					store(func() { found.Roles[w.RoleName] = r })
+				}
+				return err
+			})
+		}
+		sa := w.Namespace + "/" + w.ServiceAccount
+		lookup(fmt.Sprintf("pod identity association for %s on cluster %s", sa, want.Cluster), func() error {
+			a, err := l.AWS.Association(ctx, want.Cluster, w.Namespace, w.ServiceAccount)
+			if a != nil {
+				store(func() { found.Associations[sa] = a })
+			}
+			return err
+		})
+		if w.CreateNamespace && once("ns/"+w.Namespace) {
+			lookup("Namespace "+w.Namespace, func() error {
+				o, err := l.Kube.Namespace(ctx, w.Namespace)
+				if o != nil {
+					store(func() { found.Namespaces[w.Namespace] = o })
+				}
+				return err
+			})
+		}
+		if !w.ExternalServiceAccount {
+			lookup("ServiceAccount "+sa, func() error {
+				o, err := l.Kube.ServiceAccount(ctx, w.Namespace, w.ServiceAccount)
+				if o != nil {
+					store(func() { found.ServiceAccounts[sa] = o })
+				}
+				return err
+			})
+		}
+		if w.TestPod {
+			pod := w.Namespace + "/" + w.TestPodName
+			lookup("Pod "+pod, func() error {
+				o, err := l.Kube.Pod(ctx, w.Namespace, w.TestPodName)
+				if o != nil {
+					store(func() { found.Pods[pod] = o })
+				}
+				return err
+			})
+		}
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+		return Existing{}, fmt.Errorf("find what already exists before creating anything (nothing was created): %w", errors.Join(errs...))
+	}
+	return found, nil
+}

@@ -1,0 +1,133 @@
+package program
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// KubeAPILookup is the KubeLookup over the Kubernetes API, with the same
+// kubeconfig and context as the stack's Kubernetes provider (so the same
+// cluster and credentials, `aws eks get-token` included). It issues plain
+// GETs through client-go's authenticated transport and decodes only the
+// fields discovery needs.
+type KubeAPILookup struct {
+	host   string
+	client *http.Client
+}
+
+// NewKubeAPILookup builds the lookup from a kubeconfig's content or path and
+// an optional context, as the Kubernetes provider reads them.
+func NewKubeAPILookup(kubeconfig, kubeContext string) (*KubeAPILookup, error) {
+	content := []byte(kubeconfig)
+	if !looksLikeKubeconfigContent(kubeconfig) {
+		b, err := os.ReadFile(kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("read kubeconfig: %w", pathErrorCause(err))
+		}
+		content = b
+	}
+	raw, err := clientcmd.Load(content)
+	if err != nil {
+		return nil, fmt.Errorf("parse kubeconfig: %w", err)
+	}
+	cfg, err := clientcmd.NewDefaultClientConfig(*raw, &clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	client, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return &KubeAPILookup{host: cfg.Host, client: client}, nil
+}
+
+// kubeObject is the part of an object discovery decodes.
+type kubeObject struct {
+	Metadata struct {
+		Labels map[string]string `json:"labels"`
+	} `json:"metadata"`
+	Spec struct {
+		ServiceAccountName string `json:"serviceAccountName"`
+		RestartPolicy      string `json:"restartPolicy"`
+		Containers         []struct {
+			Name    string   `json:"name"`
+			Image   string   `json:"image"`
+			Command []string `json:"command"`
+			Args    []string `json:"args"`
+		} `json:"containers"`
+	} `json:"spec"`
+}
+
+func (l *KubeAPILookup) get(ctx context.Context, path string) (*kubeObject, error) {
+	u, err := url.JoinPath(l.host, path)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := l.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, nil
+	default:
+		var status struct{ Message string }
+		_ = json.Unmarshal(body, &status)
+		return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, status.Message)
+	}
+	var o kubeObject
+	if err := json.Unmarshal(body, &o); err != nil {
+		return nil, fmt.Errorf("GET %s: decode: %w", path, err)
+	}
+	return &o, nil
+}
+
+// Namespace reads a namespace (get namespaces).
+func (l *KubeAPILookup) Namespace(ctx context.Context, name string) (*FoundObject, error) {
+	o, err := l.get(ctx, "/api/v1/namespaces/"+url.PathEscape(name))
+	if o == nil || err != nil {
+		return nil, err
+	}
+	return &FoundObject{Labels: o.Metadata.Labels}, nil
+}
+
+// ServiceAccount reads a service account (get serviceaccounts).
+func (l *KubeAPILookup) ServiceAccount(ctx context.Context, namespace, name string) (*FoundObject, error) {
+	o, err := l.get(ctx, "/api/v1/namespaces/"+url.PathEscape(namespace)+"/serviceaccounts/"+url.PathEscape(name))
+	if o == nil || err != nil {
+		return nil, err
+	}
+	return &FoundObject{Labels: o.Metadata.Labels}, nil
+}
+
+// Pod reads a pod and its spec (get pods).
+func (l *KubeAPILookup) Pod(ctx context.Context, namespace, name string) (*FoundObject, error) {
+	o, err := l.get(ctx, "/api/v1/namespaces/"+url.PathEscape(namespace)+"/pods/"+url.PathEscape(name))
+	if o == nil || err != nil {
+		return nil, err
+	}
+	spec := &PodSpec{ServiceAccountName: o.Spec.ServiceAccountName, RestartPolicy: o.Spec.RestartPolicy}
+	for _, c := range o.Spec.Containers {
+		spec.Containers = append(spec.Containers, Container{Name: c.Name, Image: c.Image, Command: c.Command, Args: c.Args})
+	}
+	return &FoundObject{Labels: o.Metadata.Labels, Pod: spec}, nil
+}

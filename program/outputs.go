@@ -1,0 +1,58 @@
+package program
+
+import (
+	"fmt"
+
+	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Exports are the stack outputs: the component's typed outputs, plus the
+// commands a user runs next, built from them.
+func Exports(pi *podidentity.PodIdentity) pulumi.Map {
+	out := pulumi.Map{}
+	if pi.Agent != nil {
+		out["agentAddonName"] = pi.AgentAddonName
+		out["agentAddonVersion"] = pi.AgentAddonVersion
+	}
+	workloads := pulumi.Map{}
+	for key, r := range pi.Workloads {
+		workloads[key] = workloadExports(r)
+	}
+	out["workloads"] = workloads
+	return out
+}
+
+func workloadExports(r *podidentity.WorkloadResources) pulumi.Map {
+	w := r.Settings
+	out := pulumi.Map{
+		"roleArn":        r.RoleArn,
+		"roleName":       r.RoleName,
+		"associationId":  r.AssociationId,
+		"associationArn": r.AssociationArn,
+		"namespace":      r.NamespaceName,
+		"serviceAccount": r.ServiceAccountName,
+	}
+	if w.TestPod {
+		out["testPod"] = r.TestPodName
+		out["verifyCommands"] = r.TestPodName.ApplyT(func(pod string) []string {
+			return VerifyCommands(w.Namespace, pod, w.AccessCheck)
+		}).(pulumi.StringArrayOutput)
+	}
+	if w.Verify {
+		out["verifyJob"] = r.VerifyJobName
+		out["verifyLogsCommand"] = pulumi.Sprintf("kubectl logs job/%s -n %s", r.VerifyJobName, w.Namespace)
+	}
+	return out
+}
+
+// VerifyCommands are the walkthrough's step-5 checks against the test Pod,
+// filled in for a user to copy.
+func VerifyCommands(namespace, pod, accessCheck string) []string {
+	exec := fmt.Sprintf("kubectl exec -n %s %s -- ", namespace, pod)
+	cmds := []string{exec + "aws sts get-caller-identity"}
+	if accessCheck != podidentity.AccessCheckOff {
+		cmds = append(cmds, exec+"aws "+accessCheck)
+	}
+	return append(cmds, exec+"env | grep AWS_CONTAINER_AUTHORIZATION_TOKEN")
+}

@@ -1,0 +1,220 @@
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/platform-eng/eks-pod-identity/program"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// How discovery results become resource options, through the whole
+// program under mocks: a world of existing objects (what the walkthrough
+// leaves, or what an adopting `up` leaves) is handed to the program in
+// place of the AWS and Kubernetes APIs, and the registrations show which
+// resources carry an import ID, which one, and which are created.
+
+const devMarker = "organization/eks-pod-identity/dev"
+
+// world answers discovery from a program.Existing.
+type world struct{ program.Existing }
+
+func (w world) Role(_ context.Context, name string) (*program.FoundRole, error) {
+	return w.Roles[name], nil
+}
+func (w world) Addon(context.Context, string, string) (*program.FoundAddon, error) {
+	return w.Agent, nil
+}
+func (w world) Association(_ context.Context, _, ns, sa string) (*program.FoundAssociation, error) {
+	return w.Associations[ns+"/"+sa], nil
+}
+func (w world) Namespace(_ context.Context, name string) (*program.FoundObject, error) {
+	return w.Namespaces[name], nil
+}
+func (w world) ServiceAccount(_ context.Context, ns, name string) (*program.FoundObject, error) {
+	return w.ServiceAccounts[ns+"/"+name], nil
+}
+func (w world) Pod(_ context.Context, ns, name string) (*program.FoundObject, error) {
+	return w.Pods[ns+"/"+name], nil
+}
+
+// walkthroughWorld is what the manual walkthrough leaves: nothing tagged
+// or labelled, the aws-cli pod with the walkthrough's spec.
+func walkthroughWorld() program.Existing {
+	return program.Existing{
+		Agent: &program.FoundAddon{},
+		Roles: map[string]*program.FoundRole{"EKSPodIdentityS3Role": {Name: "EKSPodIdentityS3Role", Path: "/",
+			Arn: "arn:aws:iam::111122223333:role/EKSPodIdentityS3Role"}},
+		Associations: map[string]*program.FoundAssociation{"default/pod-id-sa": {ID: "a-walkthrough00000",
+			RoleArn: "arn:aws:iam::111122223333:role/EKSPodIdentityS3Role"}},
+		ServiceAccounts: map[string]*program.FoundObject{"default/pod-id-sa": {}},
+		Pods: map[string]*program.FoundObject{"default/aws-cli-pod-identity": {Pod: &program.PodSpec{
+			ServiceAccountName: "pod-id-sa", RestartPolicy: "Never",
+			Containers: []program.Container{{Name: "aws-cli", Image: "amazon/aws-cli:latest", Command: []string{"sleep", "3600"}}},
+		}}},
+	}
+}
+
+// adoptedWorld is the walkthrough after the adopting `up`: what the stack
+// manages carries its tag and labels.
+func adoptedWorld() program.Existing {
+	e := walkthroughWorld()
+	tags := map[string]string{program.StackTagKey: devMarker}
+	e.Agent.Tags, e.Roles["EKSPodIdentityS3Role"].Tags, e.Associations["default/pod-id-sa"].Tags = tags, tags, tags
+	labels := map[string]string{"app.kubernetes.io/part-of": "eks-pod-identity", "app.kubernetes.io/instance": "pod-identity", "eks-pod-identity/workload": "pod-id-sa"}
+	e.ServiceAccounts["default/pod-id-sa"].Labels, e.Pods["default/aws-cli-pod-identity"].Labels = labels, labels
+	return e
+}
+
+// importRecorder adds the import ID of every registration to a recorder.
+type importRecorder struct {
+	*recorder
+	mu      sync.Mutex
+	imports map[string]string // resource name -> import ID
+}
+
+func (r *importRecorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	if rpc := args.RegisterRPC; rpc != nil && rpc.GetImportId() != "" {
+		r.mu.Lock()
+		r.imports[args.Name] = rpc.GetImportId()
+		r.mu.Unlock()
+	}
+	return r.recorder.NewResource(args)
+}
+
+// runDevIn runs the dev stack, with adopt set as given, in a world.
+func runDevIn(t *testing.T, e program.Existing, adopt bool) (*importRecorder, error) {
+	t.Helper()
+	cfg := stackConfig(t, "dev")
+	if adopt {
+		cfg["eks-pod-identity:adopt"] = "true"
+	}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PULUMI_CONFIG", string(b))
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	rec := &importRecorder{recorder: newRecorder("dev", clusterResult("my-eks-cluster", "1.31", false)), imports: map[string]string{}}
+	lookups := &program.Lookups{AWS: world{e}, Kube: world{e}}
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := program.DeployWith(ctx, lookups)
+		return err
+	}, pulumi.WithMocks(program.Project, "dev", rec))
+	return rec, err
+}
+
+func TestAdoptingTheWalkthroughImportsWhatExists(t *testing.T) {
+	rec, err := runDevIn(t, walkthroughWorld(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each import ID in the form its provider reads: add-on "cluster:name",
+	// role its name, association "cluster,id", Kubernetes "namespace/name".
+	want := map[string]string{
+		"pod-identity-agent":                 "my-eks-cluster:eks-pod-identity-agent",
+		"pod-identity-pod-id-sa-role":        "EKSPodIdentityS3Role",
+		"pod-identity-pod-id-sa-association": "my-eks-cluster,a-walkthrough00000",
+		"pod-identity-pod-id-sa-sa":          "default/pod-id-sa",
+	}
+	if len(rec.imports) != len(want) {
+		t.Errorf("imports = %v, want %v", rec.imports, want)
+	}
+	for name, id := range want {
+		if got := rec.imports[name]; got != id {
+			t.Errorf("%s: import ID %q, want %q", name, got, id)
+		}
+	}
+	// Created, not imported: the attachment (attaching an attached policy
+	// is a no-op in IAM; its import ID never matches the ID Pulumi keeps),
+	// the Job (new), and the pod (taken over by the provider's upsert:
+	// importing it would plan a replacement of its immutable spec).
+	for _, name := range []string{"pod-identity-pod-id-sa-AmazonS3ReadOnlyAccess", "pod-identity-pod-id-sa-test-pod", "pod-identity-pod-id-sa-verify"} {
+		rec.get(t, typeOfName(rec.recorder, name), name)
+		if id, ok := rec.imports[name]; ok {
+			t.Errorf("%s carries import ID %q", name, id)
+		}
+	}
+	k8s := rec.get(t, tK8sProvider, "kubernetes")
+	if v := k8s.Inputs["upsertExistingObjects"]; !v.IsBool() || !v.BoolValue() {
+		t.Errorf("Kubernetes provider upsertExistingObjects = %v, want true", v)
+	}
+	// The stack's tag on everything that takes tags, so the next run knows
+	// these are its own and imports nothing again.
+	for _, r := range []*registration{
+		rec.get(t, tAddon, "pod-identity-agent"),
+		rec.get(t, tRole, "pod-identity-pod-id-sa-role"),
+		rec.get(t, tAssociation, "pod-identity-pod-id-sa-association"),
+	} {
+		assertInputs(t, r, map[string]any{"tags": map[string]any{program.StackTagKey: devMarker}})
+	}
+}
+
+// After the adopting `up`, with the switch still on or turned off, nothing
+// carries an import ID: an import ID left on an association already in
+// the state would plan an import-replacement that deletes it.
+func TestNothingIsImportedOnceTheStackManagesIt(t *testing.T) {
+	for _, adopt := range []bool{true, false} {
+		rec, err := runDevIn(t, adoptedWorld(), adopt)
+		if err != nil {
+			t.Fatalf("adopt=%v: %v", adopt, err)
+		}
+		if len(rec.imports) != 0 {
+			t.Errorf("adopt=%v: imports = %v, want none", adopt, rec.imports)
+		}
+	}
+}
+
+// Without the switch, the walkthrough's objects stop the program before it
+// registers anything, every one named, with the switch to use.
+func TestWithoutTheSwitchTheWalkthroughIsRefusedBeforeAnythingIsRegistered(t *testing.T) {
+	rec, err := runDevIn(t, walkthroughWorld(), false)
+	var ae *program.AdoptionError
+	if !errors.As(err, &ae) {
+		t.Fatalf("want an AdoptionError, got %v", err)
+	}
+	for _, want := range []string{
+		"EKS add-on eks-pod-identity-agent", "IAM role EKSPodIdentityS3Role", "pod identity association a-walkthrough00000",
+		"ServiceAccount default/pod-id-sa", "Pod default/aws-cli-pod-identity", "pulumi config set eks-pod-identity:adopt true",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %q:\n%v", want, err)
+		}
+	}
+	for _, r := range rec.regs {
+		if r.Type != "pulumi:pulumi:Stack" {
+			t.Errorf("registered %s %s before refusing", r.Type, r.Name)
+		}
+	}
+}
+
+// A difference that would force a replacement is refused before anything
+// is registered, naming the field, even with the switch on.
+func TestAReplacementIsRefusedBeforeAnythingIsRegistered(t *testing.T) {
+	e := walkthroughWorld()
+	e.Roles["EKSPodIdentityS3Role"].Path = "/legacy/"
+	rec, err := runDevIn(t, e, true)
+	if err == nil || !strings.Contains(err.Error(), `eks-pod-identity:workloads[0].rolePath is "/"`) {
+		t.Fatalf("error = %v, want the rolePath refusal", err)
+	}
+	for _, r := range rec.regs {
+		if r.Type != "pulumi:pulumi:Stack" {
+			t.Errorf("registered %s %s before refusing", r.Type, r.Name)
+		}
+	}
+}
+
+func typeOfName(r *recorder, name string) string {
+	for _, reg := range r.regs {
+		if reg.Name == name {
+			return reg.Type
+		}
+	}
+	return ""
+}

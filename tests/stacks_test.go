@@ -1,0 +1,414 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/platform-eng/eks-pod-identity/internal/stackcheck"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
+)
+
+// Every stack file at the project root, including ones added later, goes
+// through the whole program under mocks, with the mocked cluster named and
+// placed as the stack says: a stack file the program would refuse fails
+// `go test ./...`.
+func TestEveryStackFileIsAccepted(t *testing.T) {
+	stacks, err := stackcheck.Stacks("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(stacks, "dev") || !slices.Contains(stacks, "prod") {
+		t.Fatalf("stack files found: %v, want dev and prod among them", stacks)
+	}
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			noAmbientAWS(t)
+			r := stackcheck.Check("..", stack, "")
+			var out bytes.Buffer
+			if err := r.Write(&out); err != nil {
+				t.Fatal(err)
+			}
+			if !r.OK() {
+				t.Fatalf("Pulumi.%s.yaml would not deploy:\n%s", stack, out.String())
+			}
+			if len(r.Plan.Resources) == 0 {
+				t.Fatalf("Pulumi.%s.yaml: accepted but nothing would be created:\n%s", stack, out.String())
+			}
+			for _, w := range r.Warnings {
+				t.Logf("Pulumi.%s.yaml: warning: %s", stack, w)
+			}
+		})
+	}
+}
+
+// noAmbientAWS keeps the machine's AWS settings out of a check, as on a
+// fresh CI machine: the stack file alone decides.
+func noAmbientAWS(t *testing.T) {
+	t.Helper()
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", stackcheck.EnvPassphrase, stackcheck.EnvPassphraseFile} {
+		t.Setenv(k, "")
+	}
+}
+
+// project makes a project directory with the real Pulumi.yaml and the given
+// stack files (name -> content).
+func project(t *testing.T, stacks map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	proj, err := os.ReadFile(filepath.Join("..", "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"Pulumi.yaml": string(proj)}
+	for name, content := range stacks {
+		files["Pulumi."+name+".yaml"] = content
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// checkStack runs the one-stack command on a stack file and returns its
+// exit status and output.
+func checkStack(t *testing.T, content string, args ...string) (int, string) {
+	t.Helper()
+	noAmbientAWS(t)
+	dir := project(t, map[string]string{"staging": content})
+	var stdout, stderr bytes.Buffer
+	code := stackcheck.Main(append([]string{"-C", dir}, append(args, "staging")...), &stdout, &stderr)
+	if stderr.Len() > 0 {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+	return code, stdout.String()
+}
+
+// The staging stack a newcomer wrote (the issue's example) as the README
+// shows it: accepted, and the plan says what `up` would create.
+func TestReadmeStagingStackIsAccepted(t *testing.T) {
+	code, out := checkStack(t, readmeStagingStack(t))
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"stack staging: accepted. `pulumi up` would create 12 resources",
+		"Mocked cluster (the real lookup decides): staging-eks, arn:aws:eks:eu-central-1:111122223333:cluster/staging-eks,",
+		"kubernetes:core/v1:Namespace pod-identity-ns-shop",
+		"aws:iam/rolePolicy:RolePolicy pod-identity-orders-inline-orders-bucket",
+		"  Allow s3:GetObject, s3:PutObject on arn:aws:s3:::staging-orders/*",
+		"attach arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy to role pod-identity-metrics-role-",
+		"aws:RequestTag/eks-cluster-arn StringEquals arn:aws:eks:eu-central-1:111122223333:cluster/staging-eks",
+		"aws:RequestTag/kubernetes-namespace StringEquals shop",
+		"aws:RequestTag/kubernetes-service-account StringEquals cloudwatch-agent",
+		"cluster staging-eks: service account monitoring/cloudwatch-agent gets role arn:aws:iam::111122223333:role/pod-identity-metrics-role-",
+		"`aws logs describe-log-groups --max-items 1` succeeds",
+		"the aws CLI's region: eu-central-1",
+		"role auto-named by Pulumi: pod-identity-orders-role-<7 random characters>, path /",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "AmazonS3ReadOnlyAccess") {
+		t.Errorf("a workload naming its own permissions got the default S3 policy:\n%s", out)
+	}
+}
+
+// readmeStagingStack is the stack file the README's quick start shows.
+func readmeStagingStack(t *testing.T) string {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const marker = "<!-- checked by tests/stacks_test.go -->"
+	_, after, ok := strings.Cut(string(readme), marker)
+	if !ok {
+		t.Fatalf("README.md has no %q", marker)
+	}
+	_, block, ok := strings.Cut(after, "```yaml\n")
+	if !ok {
+		t.Fatal("README.md: no yaml block after the marker")
+	}
+	block, _, ok = strings.Cut(block, "```")
+	if !ok {
+		t.Fatal("README.md: unterminated yaml block")
+	}
+	return block
+}
+
+// The same stack as a newcomer first writes it, without access checks:
+// least privilege leaves neither role s3:ListAllMyBuckets, so the default
+// `aws s3 ls` check cannot pass, and both are refused, each under its key,
+// with nothing created and exit status 1.
+func TestStackWithTwoMistakesIsRefused(t *testing.T) {
+	stack := strings.ReplaceAll(strings.ReplaceAll(readmeStagingStack(t),
+		"      accessCheck: s3 ls s3://staging-orders\n", ""),
+		"      accessCheck: logs describe-log-groups --max-items 1\n", "")
+	code, out := checkStack(t, stack)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"stack staging: REFUSED. `pulumi up` would stop before creating anything:\n",
+		`  - eks-pod-identity:workloads[0].accessCheck: is not set, and the default "s3 ls" needs s3:ListAllMyBuckets`,
+		`  - eks-pod-identity:workloads[1].accessCheck: is not set, and the default "s3 ls" needs s3:ListAllMyBuckets`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "wave 1") {
+		t.Errorf("a refused stack printed a plan:\n%s", out)
+	}
+}
+
+// Under the engine the program refuses a key of its namespace it does not
+// know; under mocks it never sees one, so the check must refuse it too.
+func TestMisspeltTopLevelKeyIsRefused(t *testing.T) {
+	code, out := checkStack(t, readmeStagingStack(t)+"  eks-pod-identity:manageAgnet: false\n")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	if !strings.Contains(out, "REFUSED") || !strings.Contains(out, "  - eks-pod-identity:manageAgnet: unknown key (did you mean eks-pod-identity:manageAgent?)") {
+		t.Errorf("output does not name the misspelt key:\n%s", out)
+	}
+}
+
+// The mocked cluster sits in the stack's region and that region's
+// partition, so partition rules apply as they would at `pulumi up`.
+func TestMockedClusterIsPlacedAsTheStackSays(t *testing.T) {
+	china := `config:
+  aws:region: cn-north-1
+  eks-pod-identity:clusterName: beijing
+  eks-pod-identity:workloads:
+    - serviceAccount: app
+      policyArns: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+`
+	code, out := checkStack(t, china)
+	if code != 1 || !strings.Contains(out, `eks-pod-identity:workloads[0].policyArns[0]: "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess" is in partition "aws" but the cluster is in "aws-cn"`) {
+		t.Errorf("exit %d, want the partition refusal:\n%s", code, out)
+	}
+	code, out = checkStack(t, strings.ReplaceAll(china, "arn:aws:", "arn:aws-cn:"))
+	if code != 0 || !strings.Contains(out, "arn:aws-cn:eks:cn-north-1:111122223333:cluster/beijing") {
+		t.Errorf("exit %d, want the cluster in aws-cn:\n%s", code, out)
+	}
+
+	// Without aws:region the AWS provider takes AWS_REGION, and so does the
+	// mocked cluster.
+	noRegion := strings.ReplaceAll(readmeStagingStack(t), "  aws:region: eu-central-1\n", "")
+	dir := project(t, map[string]string{"staging": noRegion})
+	noAmbientAWS(t)
+	if r := stackcheck.Check(dir, "staging", ""); r.OK() || !slices.Contains(r.Refusals, "aws:region: is not set and neither is AWS_REGION: run `pulumi config set aws:region us-east-1`") {
+		t.Errorf("no region anywhere: refusals %v", r.Refusals)
+	}
+	t.Setenv("AWS_REGION", "ap-southeast-2")
+	if r := stackcheck.Check(dir, "staging", ""); !r.OK() || r.Cluster.Arn() != "arn:aws:eks:ap-southeast-2:111122223333:cluster/staging-eks" {
+		t.Errorf("AWS_REGION: cluster %s, refusals %v", r.Cluster.Arn(), r.Refusals)
+	}
+
+	code, out = checkStack(t, strings.ReplaceAll(readmeStagingStack(t), "eu-central-1", "eu-central"))
+	if code != 1 || !strings.Contains(out, `aws:region: "eu-central" is not an AWS region name (such as eu-central-1): the AWS provider would refuse it`) {
+		t.Errorf("exit %d, want the region named a mistake:\n%s", code, out)
+	}
+
+	// The account: the stack's only allowed account, or -account.
+	code, out = checkStack(t, readmeStagingStack(t)+"  aws:allowedAccountIds: [\"444455556666\"]\n")
+	if code != 0 || !strings.Contains(out, "arn:aws:eks:eu-central-1:444455556666:cluster/staging-eks") || strings.Contains(out, "placeholder") {
+		t.Errorf("exit %d, want account 444455556666 and no placeholder note:\n%s", code, out)
+	}
+	if _, out = checkStack(t, readmeStagingStack(t), "-account", "777788889999"); !strings.Contains(out, "arn:aws:iam::777788889999:role/") {
+		t.Errorf("-account did not reach the ARNs:\n%s", out)
+	}
+}
+
+// An access check in a service none of the role's (known) policies
+// reaches is accepted by the program, which cannot see resource policies,
+// but the check warns.
+func TestAccessCheckInAnUngrantedServiceWarns(t *testing.T) {
+	stack := strings.ReplaceAll(readmeStagingStack(t), "accessCheck: logs describe-log-groups --max-items 1", "accessCheck: s3 ls")
+	code, out := checkStack(t, stack)
+	if code != 0 {
+		t.Fatalf("exit %d: a warning must not fail the check:\n%s", code, out)
+	}
+	want := `  - eks-pod-identity:workloads[1].accessCheck: "s3 ls" calls s3, but the role's policies (CloudWatchAgentServerPolicy) allow actions in cloudwatch, ec2, logs, ssm, xray only`
+	if !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+}
+
+func TestAccessCheckWarning(t *testing.T) {
+	const (
+		cw     = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
+		bucket = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`
+		all    = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}`
+	)
+	for _, tc := range []struct {
+		name string
+		w    podidentity.Workload
+		warn bool
+	}{
+		{"logs with the CloudWatch agent policy", podidentity.Workload{Verify: true, AccessCheck: "logs describe-log-groups", PolicyArns: []string{cw}}, false},
+		{"s3 with the CloudWatch agent policy", podidentity.Workload{Verify: true, AccessCheck: "s3 ls", PolicyArns: []string{cw}}, true},
+		{"s3api is s3", podidentity.Workload{Verify: true, AccessCheck: "s3api list-buckets", PolicyArns: []string{cw}}, true},
+		{"dynamodb with an inline bucket policy", podidentity.Workload{Verify: true, AccessCheck: "dynamodb list-tables", InlinePolicies: map[string]string{"b": bucket}}, true},
+		{"s3 with an inline bucket policy", podidentity.Workload{Verify: true, AccessCheck: "s3 ls s3://b", InlinePolicies: map[string]string{"b": bucket}}, false},
+		{"an inline NotAction reaches every service", podidentity.Workload{Verify: true, AccessCheck: "sqs list-queues", InlinePolicies: map[string]string{"a": all}}, false},
+		{"ReadOnlyAccess reaches every service", podidentity.Workload{Verify: true, AccessCheck: "sqs list-queues", PolicyArns: []string{"arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess"}}, false},
+		{"a customer managed policy is unknown", podidentity.Workload{Verify: true, AccessCheck: "sqs list-queues", PolicyArns: []string{cw, "arn:aws:iam::111122223333:policy/queues"}}, false},
+		{"an AWS managed policy not in the list is unknown", podidentity.Workload{Verify: true, AccessCheck: "sqs list-queues", PolicyArns: []string{"arn:aws:iam::aws:policy/AmazonKinesisReadOnlyAccess"}}, false},
+		{"an unknown command", podidentity.Workload{Verify: true, AccessCheck: "mediaconvert list-queues", PolicyArns: []string{cw}}, false},
+		{"sts needs no permission", podidentity.Workload{Verify: true, AccessCheck: "sts get-caller-identity", PolicyArns: []string{cw}}, false},
+		{"check off", podidentity.Workload{Verify: true, AccessCheck: "off", PolicyArns: []string{cw}}, false},
+		{"verification off", podidentity.Workload{Verify: false, AccessCheck: "s3 ls", PolicyArns: []string{cw}}, false},
+		{"no policy at all", podidentity.Workload{Verify: true, AccessCheck: "s3 ls", PolicyArns: []string{}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := stackcheck.AccessCheckWarning(tc.w); (got != "") != tc.warn {
+				t.Errorf("warning %q, want one: %v", got, tc.warn)
+			}
+		})
+	}
+}
+
+func TestPartitionOf(t *testing.T) {
+	for region, want := range map[string]string{
+		"us-east-1": "aws", "eu-central-1": "aws", "ap-southeast-5": "aws", "il-central-1": "aws", "mx-central-1": "aws",
+		"cn-north-1": "aws-cn", "us-gov-west-1": "aws-us-gov", "us-iso-east-1": "aws-iso", "us-isob-east-1": "aws-iso-b",
+		"eu-isoe-west-1": "aws-iso-e", "us-isof-south-1": "aws-iso-f", "eusc-de-east-1": "aws-eusc",
+		"eu-central": "", "EU-CENTRAL-1": "", "": "", "moon-base-1": "",
+	} {
+		if got := stackcheck.PartitionOf(region); got != want {
+			t.Errorf("PartitionOf(%q) = %q, want %q", region, got, want)
+		}
+	}
+}
+
+// Secrets: with the stack's passphrase they are decrypted and checked;
+// without it a placeholder stands in and the report says so.
+func TestSecretsDecryptedWithThePassphraseOrNoted(t *testing.T) {
+	salt := []byte("0123456789abcdef")
+	crypter := config.NewSymmetricCrypterFromPassphrase("correct horse", salt)
+	check, err := crypter.EncryptValue(context.Background(), "pulumi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretKubeconfig, err := crypter.EncryptValue(context.Background(), "/no/such/kubeconfig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack := "encryptionsalt: v1:" + base64.StdEncoding.EncodeToString(salt) + ":" + check + "\n" + readmeStagingStack(t) +
+		"  eks-pod-identity:kubeconfig:\n    secure: " + secretKubeconfig + "\n"
+	dir := project(t, map[string]string{"staging": stack})
+	noAmbientAWS(t)
+
+	r := stackcheck.Check(dir, "staging", "")
+	if !r.OK() || len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "eks-pod-identity:kubeconfig (set PULUMI_CONFIG_PASSPHRASE to check its value)") {
+		t.Errorf("without the passphrase: refusals %v, notes %v", r.Refusals, r.Notes)
+	}
+
+	t.Setenv(stackcheck.EnvPassphrase, "correct horse")
+	r = stackcheck.Check(dir, "staging", "")
+	want := "eks-pod-identity:kubeconfig: is neither kubeconfig content nor a readable file (value not shown: it may hold credentials): no such file or directory"
+	if !slices.Contains(r.Refusals, want) || len(r.Notes) != 0 {
+		t.Errorf("with the passphrase the secret is checked: refusals %v, notes %v", r.Refusals, r.Notes)
+	}
+
+	t.Setenv(stackcheck.EnvPassphrase, "wrong")
+	r = stackcheck.Check(dir, "staging", "")
+	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "PULUMI_CONFIG_PASSPHRASE does not decrypt this stack's secrets") {
+		t.Errorf("a wrong passphrase: notes %v", r.Notes)
+	}
+}
+
+// The plan's waves are the dependency graph's: nothing runs before what it
+// waits for, and the test pod comes after the verification Job.
+func TestPlanWavesFollowDependencies(t *testing.T) {
+	noAmbientAWS(t)
+	r := stackcheck.Check("..", "dev", "")
+	if !r.OK() {
+		t.Fatalf("dev refused: %v %v", r.Refusals, r.Mistakes)
+	}
+	wave := map[string]int{}
+	for _, s := range r.Plan.Resources {
+		wave[s.Name] = s.Wave
+	}
+	for _, s := range r.Plan.Resources {
+		for _, d := range s.WaitsFor {
+			if wave[d] >= s.Wave {
+				t.Errorf("%s (wave %d) waits for %s (wave %d)", s.Name, s.Wave, d, wave[d])
+			}
+		}
+	}
+	want := map[string]int{
+		"pod-identity-agent": 1, "pod-identity-pod-id-sa-role": 1, "pod-identity-pod-id-sa-sa": 1,
+		"pod-identity-pod-id-sa-AmazonS3ReadOnlyAccess": 2, "pod-identity-pod-id-sa-association": 2,
+		"pod-identity-pod-id-sa-verify": 3, "pod-identity-pod-id-sa-test-pod": 4,
+	}
+	for name, w := range want {
+		if wave[name] != w {
+			t.Errorf("%s in wave %d, want %d", name, wave[name], w)
+		}
+	}
+	if len(wave) != len(want) {
+		t.Errorf("plan has %v, want %v", wave, want)
+	}
+}
+
+// The README's samples of check-stack output are what the command prints:
+// the plan excerpt line for line in order (its "..." marks the cut), the
+// refusal in full.
+func TestReadmeCheckSamplesAreTheCommandsOutput(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "## Check a stack offline")
+	section, _, _ = strings.Cut(section, "\n## ")
+	var samples []string
+	for rest := section; ; {
+		var block string
+		var ok bool
+		if _, rest, ok = strings.Cut(rest, "```\nstack "); !ok {
+			break
+		}
+		block, rest, _ = strings.Cut(rest, "```")
+		samples = append(samples, "stack "+block)
+	}
+	if len(samples) != 2 {
+		t.Fatalf("want the plan and the refusal samples in the README's check section, found %d", len(samples))
+	}
+
+	_, plan := checkStack(t, readmeStagingStack(t))
+	next := 0
+	lines := strings.Split(plan, "\n")
+	for _, want := range strings.Split(strings.TrimSpace(samples[0]), "\n") {
+		if want == "..." {
+			continue
+		}
+		for next < len(lines) && lines[next] != want {
+			next++
+		}
+		if next == len(lines) {
+			t.Fatalf("README plan sample line not in the output (in order):\n%s\noutput:\n%s", want, plan)
+		}
+		next++
+	}
+
+	stack := strings.ReplaceAll(strings.ReplaceAll(readmeStagingStack(t),
+		"      accessCheck: s3 ls s3://staging-orders\n", ""),
+		"      accessCheck: logs describe-log-groups --max-items 1\n", "")
+	_, refused := checkStack(t, stack)
+	if strings.TrimSpace(refused) != strings.TrimSpace(samples[1]) {
+		t.Errorf("README refusal sample\n%s\nis not the command's output\n%s", samples[1], refused)
+	}
+}
