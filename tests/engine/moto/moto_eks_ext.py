@@ -43,6 +43,9 @@ small middleware that serves those REST routes, with AWS semantics:
 Helper routes for the test tier (unsigned, plain JSON):
     GET  /moto-ext/health    -> {"ok": true}
     GET|POST /moto-ext/config -> runtime settings, e.g. {"rolePropagationSeconds": 0}
+    /moto-ext/faults         -> fault injection (throttling, errors, held
+                                responses), off unless a test sets rules:
+                                see moto_faults.py
     POST /moto-ext/clusters  -> create or patch an EKS cluster record:
          {"name", "endpoint", "certificateAuthorityData" (base64 PEM),
           "version" ("1.33"), "region" (us-east-1), "accountId"
@@ -748,10 +751,19 @@ class EksExtension:
         return self.app(environ, start_response)
 
 
-def make_app() -> Any:
+def make_app(wrap: Any = None) -> Any:
+    """moto with the EKS extension; wrap, if given, wraps that app inside the
+    fault injector (moto_engine.py's per-request IAM switch holds a lock
+    while moto answers, so a held answer must be held outside it)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return EksExtension(DomainDispatcherApplication(create_backend_app))
+    # Outermost: fault injection (moto_faults.py), inert until a test installs rules.
+    from moto_faults import FaultInjector
+
+    app = EksExtension(DomainDispatcherApplication(create_backend_app))
+    if wrap is not None:
+        app = wrap(app)
+    return FaultInjector(app)
 
 
 # --------------------------------------------------------------------------
