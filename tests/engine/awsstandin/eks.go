@@ -24,10 +24,6 @@ const (
 	roleNotYetVisible = "Role provided in the request does not exist"
 )
 
-// propagationTimeout is how long terraform-provider-aws retries an
-// association whose role IAM does not show yet (tests shorten it).
-var propagationTimeout = 2 * time.Minute
-
 func init() {
 	register(&resourceKind{
 		token: addonToken,
@@ -379,24 +375,6 @@ func deleteAddon(ctx context.Context, a *clients, id string, state resource.Prop
 
 // ---------------------------------------------------------------------------
 // PodIdentityAssociation; ID = association ID (import form "cluster,associationId")
-
-// retryRolePropagation retries fn while EKS says the role does not exist
-// yet, as terraform-provider-aws does for IAM eventual consistency.
-func retryRolePropagation(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(propagationTimeout)
-	for {
-		err := fn()
-		var ipe *ekstypes.InvalidParameterException
-		if err == nil || !errors.As(err, &ipe) || !strings.Contains(err.Error(), roleNotYetVisible) || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(2 * time.Second):
-		}
-	}
-}
 
 func associationOutputs(as *ekstypes.PodIdentityAssociation, prior resource.PropertyMap) resource.PropertyMap {
 	outs := resource.PropertyMap{

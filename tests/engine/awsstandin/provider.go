@@ -248,6 +248,9 @@ func (p *standin) Configure(ctx context.Context, req *pulumirpc.ConfigureRequest
 		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(accessKey, secretKey, token)),
 		BaseEndpoint: aws.String(endpoint),
 	}
+	if err := retrySettings(&cfg, args); err != nil {
+		return nil, err
+	}
 	if os.Getenv("PULUMI_AWS_STANDIN_LOG") != "" {
 		// Debugging aid: log every AWS request, response and retry to stderr
 		// (the engine keeps plugin stderr in its verbose logs).

@@ -51,6 +51,9 @@ Helper routes for the test tier (unsigned, plain JSON):
          clusters made by CreateCluster (pulumi-eks's, through the stand-ins)
          report this endpoint and CA from their first DescribeCluster on,
          i.e. the local kube-apiserver; {} clears it
+    /moto-ext/faults         -> fault injection (throttling, errors, held
+                                responses), off unless a test sets rules:
+                                see moto_faults.py
     POST /moto-ext/clusters  -> create or patch an EKS cluster record:
          {"name", "endpoint", "certificateAuthorityData" (base64 PEM),
           "version" ("1.33"), "region" (us-east-1), "accountId"
@@ -804,10 +807,19 @@ class EksExtension:
         return self.app(environ, start_response)
 
 
-def make_app() -> Any:
+def make_app(wrap: Any = None) -> Any:
+    """moto with the EKS extension; wrap, if given, wraps that app inside the
+    fault injector (moto_engine.py's per-request IAM switch holds a lock
+    while moto answers, so a held answer must be held outside it)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return EksExtension(DomainDispatcherApplication(create_backend_app))
+    # Outermost: fault injection (moto_faults.py), inert until a test installs rules.
+    from moto_faults import FaultInjector
+
+    app = EksExtension(DomainDispatcherApplication(create_backend_app))
+    if wrap is not None:
+        app = wrap(app)
+    return FaultInjector(app)
 
 
 # --------------------------------------------------------------------------

@@ -162,7 +162,9 @@ class EngineApp:
 
 def make_app() -> Any:
     _patch_signature_check()
-    return EngineApp(_ext_make_app())
+    # Inside the fault injector: a held answer must not hold the IAM
+    # switch's lock, or every other request would wait behind it.
+    return _ext_make_app(wrap=EngineApp)
 
 
 _ext_make_app = ext.make_app
