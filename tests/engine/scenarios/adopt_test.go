@@ -386,15 +386,7 @@ func TestMigrateFromTheWalkthrough(t *testing.T) {
 
 	noChanges := func(t *testing.T) {
 		t.Helper()
-		res, err := s.Preview(e.ctx, optpreview.ExpectNoChanges(), optpreview.Diff())
-		if err != nil {
-			t.Fatalf("preview --expect-no-changes: %v", err)
-		}
-		for op, n := range res.ChangeSummary {
-			if op != apitype.OpSame && n != 0 {
-				t.Errorf("preview wants %d %s", n, op)
-			}
-		}
+		expectNoChanges(e.ctx, t, s)
 	}
 	t.Run("second preview with the switch on: no changes", noChanges)
 

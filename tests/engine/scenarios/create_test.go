@@ -31,7 +31,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 )
 
@@ -301,15 +300,7 @@ func TestSandboxCreatesClusterAndPodIdentity(t *testing.T) {
 	})
 
 	t.Run("b second up changes nothing", func(t *testing.T) {
-		res, err := s.Preview(e.ctx, optpreview.ExpectNoChanges())
-		if err != nil {
-			t.Fatalf("preview with expect-no-changes: %v", err)
-		}
-		for op, n := range res.ChangeSummary {
-			if op != "same" && n != 0 {
-				t.Errorf("preview wants %d %s", n, op)
-			}
-		}
+		expectNoChanges(e.ctx, t, s)
 	})
 
 	t.Run("c destroy removes everything, in reverse", func(t *testing.T) {

@@ -41,6 +41,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
@@ -471,15 +472,7 @@ func TestDevStackLifecycle(t *testing.T) {
 	})
 
 	t.Run("b second up changes nothing", func(t *testing.T) {
-		res, err := s.Preview(e.ctx, optpreview.ExpectNoChanges())
-		if err != nil {
-			t.Fatalf("preview with expect-no-changes: %v", err)
-		}
-		for op, n := range res.ChangeSummary {
-			if op != "same" && n != 0 {
-				t.Errorf("preview wants %d %s", n, op)
-			}
-		}
+		expectNoChanges(e.ctx, t, s)
 	})
 
 	t.Run("c namespace change replaces the association without conflict", func(t *testing.T) {
@@ -649,5 +642,20 @@ func TestProdStackLifecycle(t *testing.T) {
 	}
 	if n := resourceCount(t, s); n != 0 {
 		t.Errorf("the stack still holds %d resources", n)
+	}
+}
+
+// expectNoChanges runs `preview --expect-no-changes --diff` and fails the
+// test on any planned change, printing the diff the CLI shows.
+func expectNoChanges(ctx context.Context, t *testing.T, s auto.Stack) {
+	t.Helper()
+	res, err := s.Preview(ctx, optpreview.ExpectNoChanges(), optpreview.Diff())
+	if err != nil {
+		t.Fatalf("preview --expect-no-changes: %v", err)
+	}
+	for op, n := range res.ChangeSummary {
+		if op != apitype.OpSame && n != 0 {
+			t.Errorf("preview wants %d %s", n, op)
+		}
 	}
 }

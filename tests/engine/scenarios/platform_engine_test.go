@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/platform-eng/eks-pod-identity/components/presets"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 )
 
 // TestPlatformStackLifecycle runs Pulumi.platform.yaml, one workload per
@@ -148,15 +147,7 @@ func TestPlatformStackLifecycle(t *testing.T) {
 	})
 
 	t.Run("second up changes nothing", func(t *testing.T) {
-		res, err := s.Preview(e.ctx, optpreview.ExpectNoChanges())
-		if err != nil {
-			t.Fatalf("preview with expect-no-changes: %v", err)
-		}
-		for op, n := range res.ChangeSummary {
-			if op != "same" && n != 0 {
-				t.Errorf("preview wants %d %s", n, op)
-			}
-		}
+		expectNoChanges(e.ctx, t, s)
 	})
 
 	t.Run("destroy leaves nothing of the stack", func(t *testing.T) {
