@@ -244,11 +244,7 @@ func TestSandboxStackURNs(t *testing.T) {
 		child + tPod + "::pod-identity-pod-id-sa-test-pod",
 		child + tJob + "::pod-identity-pod-id-sa-verify",
 	}
-	var got []string
-	for _, reg := range m.regs {
-		got = append(got, reg.URN)
-	}
-	assertSameSet(t, "sandbox stack URNs", got, want)
+	assertSameSet(t, "sandbox stack URNs", m.urns(), want)
 	if i := slices.IndexFunc(m.calls, func(c pulumi.MockCallArgs) bool { return c.Token == tGetCluster }); i >= 0 {
 		t.Error("the create path looked an existing cluster up")
 	}

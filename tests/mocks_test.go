@@ -116,6 +116,14 @@ func (r *recorder) names() []string {
 	return out
 }
 
+func (r *recorder) urns() []string {
+	var out []string
+	for _, reg := range r.regs {
+		out = append(out, reg.URN)
+	}
+	return out
+}
+
 // dependsOn reports whether reg's registration lists other as a dependency.
 func (r *recorder) dependsOn(reg, other *registration) bool {
 	for _, d := range reg.Dependencies {

@@ -78,10 +78,7 @@ func TestPlatformStackUsesEveryPreset(t *testing.T) {
 
 func TestPlatformStackResources(t *testing.T) {
 	rec, _ := runPlatform(t)
-	var got []string
-	for _, reg := range rec.regs {
-		got = append(got, reg.Type+" "+reg.Name)
-	}
+	got := rec.names()
 	want := []string{
 		tK8sProvider + " kubernetes",
 		tComponent + " pod-identity",

@@ -9,10 +9,7 @@ import (
 // workloads, least privilege, a permissions boundary, tags.
 func TestProdStackResources(t *testing.T) {
 	rec, _ := runProd(t)
-	var got []string
-	for _, reg := range rec.regs {
-		got = append(got, reg.Type+" "+reg.Name)
-	}
+	got := rec.names()
 	want := []string{
 		tK8sProvider + " kubernetes",
 		tComponent + " pod-identity",

@@ -62,11 +62,7 @@ func TestDevStackURNs(t *testing.T) {
 		child + tPod + "::pod-identity-pod-id-sa-test-pod",
 		child + tJob + "::pod-identity-pod-id-sa-verify",
 	}
-	var got []string
-	for _, reg := range rec.regs {
-		got = append(got, reg.URN)
-	}
-	assertSameSet(t, "dev stack URNs", got, want)
+	assertSameSet(t, "dev stack URNs", rec.urns(), want)
 }
 
 func TestDevAgentAddon(t *testing.T) {
