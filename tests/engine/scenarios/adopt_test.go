@@ -3,8 +3,6 @@
 package scenarios
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -443,21 +441,8 @@ func TestMigrateFromTheWalkthrough(t *testing.T) {
 // carries an import ID to that ID.
 func stateImportIDs(t *testing.T, s auto.Stack) map[string]string {
 	t.Helper()
-	dep, err := s.Export(context.Background())
-	if err != nil {
-		t.Fatalf("export stack: %v", err)
-	}
-	var d struct {
-		Resources []struct {
-			URN      string `json:"urn"`
-			ImportID string `json:"importID"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal(dep.Deployment, &d); err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]string{}
-	for _, r := range d.Resources {
+	for _, r := range exportState(t, s).Resources {
 		if r.ImportID != "" {
 			out[r.URN[strings.LastIndex(r.URN, "::")+2:]] = r.ImportID
 		}
@@ -468,20 +453,8 @@ func stateImportIDs(t *testing.T, s auto.Stack) map[string]string {
 // stateTypes lists the type of every resource in the stack's state.
 func stateTypes(t *testing.T, s auto.Stack) []string {
 	t.Helper()
-	dep, err := s.Export(context.Background())
-	if err != nil {
-		t.Fatalf("export stack: %v", err)
-	}
-	var d struct {
-		Resources []struct {
-			Type string `json:"type"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal(dep.Deployment, &d); err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, r := range d.Resources {
+	for _, r := range exportState(t, s).Resources {
 		out = append(out, r.Type)
 	}
 	return out

@@ -299,17 +299,44 @@ func (e *env) addons(region, cluster string) []string {
 
 func resourceCount(t *testing.T, s auto.Stack) int {
 	t.Helper()
+	return len(exportState(t, s).Resources)
+}
+
+// stateResource is one resource (or pending operation) of an exported stack.
+type stateResource struct {
+	URN  string `json:"urn"`
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	// ImportID is the ID a resource was imported with (adoption).
+	ImportID string         `json:"importID"`
+	Inputs   map[string]any `json:"inputs"`
+	Outputs  map[string]any `json:"outputs"`
+}
+
+// pendingOp is an operation a killed run left unfinished, e.g. "creating".
+type pendingOp struct {
+	Resource stateResource `json:"resource"`
+	Type     string        `json:"type"`
+}
+
+// deployment is an exported stack's state.
+type deployment struct {
+	Resources []stateResource `json:"resources"`
+	Pending   []pendingOp     `json:"pending_operations"`
+}
+
+// exportState exports the stack's state (`pulumi stack export`).
+func exportState(t *testing.T, s auto.Stack) deployment {
+	t.Helper()
 	dep, err := s.Export(context.Background())
 	if err != nil {
 		t.Fatalf("export stack: %v", err)
 	}
-	var d struct {
-		Resources []json.RawMessage `json:"resources"`
-	}
+	var d deployment
 	if err := json.Unmarshal(dep.Deployment, &d); err != nil {
 		t.Fatalf("decode deployment: %v", err)
 	}
-	return len(d.Resources)
+	return d
 }
 
 func decodePolicy(t *testing.T, doc string) any {

@@ -59,39 +59,6 @@ const (
 	lockedMessage = "the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`."
 )
 
-// stateResource is one resource (or pending operation) of an exported stack.
-type stateResource struct {
-	URN     string         `json:"urn"`
-	Type    string         `json:"type"`
-	ID      string         `json:"id"`
-	Inputs  map[string]any `json:"inputs"`
-	Outputs map[string]any `json:"outputs"`
-}
-
-// pendingOp is an operation a killed run left unfinished, e.g. "creating".
-type pendingOp struct {
-	Resource stateResource `json:"resource"`
-	Type     string        `json:"type"`
-}
-
-type deployment struct {
-	Resources []stateResource `json:"resources"`
-	Pending   []pendingOp     `json:"pending_operations"`
-}
-
-func exportState(t *testing.T, s auto.Stack) deployment {
-	t.Helper()
-	dep, err := s.Export(context.Background())
-	if err != nil {
-		t.Fatalf("export stack: %v", err)
-	}
-	var d deployment
-	if err := json.Unmarshal(dep.Deployment, &d); err != nil {
-		t.Fatalf("decode deployment: %v", err)
-	}
-	return d
-}
-
 func (d deployment) ofType(typ string) []stateResource {
 	var out []stateResource
 	for _, r := range d.Resources {
