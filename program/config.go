@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"reflect"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -282,7 +280,7 @@ func (p *parser) workloads() []podidentity.Workload {
 		// encoding/json matches keys case-insensitively; "RoleName" would slip
 		// through DisallowUnknownFields, so check the exact spelling first.
 		if k := misspelledKey(item); k != "" {
-			p.problems = append(p.problems, key(at)+fmt.Sprintf(": unknown key %q (allowed: %s)", k, strings.Join(workloadKeys(), ", ")))
+			p.problems = append(p.problems, key(at)+fmt.Sprintf(": unknown key %q (allowed: %s)", k, strings.Join(jsonKeys[workloadConfig](), ", ")))
 		}
 		dec := json.NewDecoder(bytes.NewReader(item))
 		dec.DisallowUnknownFields()
@@ -302,7 +300,7 @@ func misspelledKey(item json.RawMessage) string {
 	if json.Unmarshal(item, &fields) != nil {
 		return ""
 	}
-	allowed := workloadKeys()
+	allowed := jsonKeys[workloadConfig]()
 	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		if !slices.Contains(allowed, k) {
 			return k
@@ -320,7 +318,7 @@ func describeDecodeError(err error) string {
 		return fmt.Sprintf(".%s: is a %s, expected %s", typeErr.Field, typeErr.Value, jsonKind(typeErr.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return fmt.Sprintf(": unknown key %s (allowed: %s)", field, strings.Join(workloadKeys(), ", "))
+		return fmt.Sprintf(": unknown key %s (allowed: %s)", field, strings.Join(jsonKeys[workloadConfig](), ", "))
 	default:
 		return ": " + err.Error()
 	}
@@ -340,19 +338,6 @@ func jsonKind(goKind string) string {
 		return "a map"
 	}
 	return goKind
-}
-
-// workloadKeys lists the keys a workload object accepts, from the struct's
-// JSON tags so the list cannot drift from the code.
-func workloadKeys() []string {
-	t := reflect.TypeFor[workloadConfig]()
-	keys := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		keys = append(keys, name)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // looksLikeKubeconfigContent tells a kubeconfig's text from a path to one,

@@ -179,16 +179,7 @@ func (p *parser) createCluster(s Settings, today time.Time) *ClusterSpec {
 	if c.VpcID != "" && len(c.SubnetIDs) == 0 {
 		p.problem(at("vpcId"), "%q is set without subnetIds: EKS needs subnets of that VPC in at least two Availability Zones: list them in subnetIds", c.VpcID)
 	}
-	seen := map[string]int{}
-	for i, id := range c.SubnetIDs {
-		field := fmt.Sprintf("%s[%d]", at("subnetIds"), i)
-		if !subnetIDRe.MatchString(id) {
-			p.problem(field, "%q is not a subnet ID: expected subnet- and 8 or 17 hexadecimal digits", id)
-		} else if j, dup := seen[id]; dup {
-			p.problem(field, "%q is listed twice (subnetIds[%d])", id, j)
-		}
-		seen[id] = i
-	}
+	p.listProblems(at, "subnetIds", c.SubnetIDs, subnetIDRe, "a subnet ID: expected subnet- and 8 or 17 hexadecimal digits")
 	if c.SubnetIDs != nil && len(c.SubnetIDs) < 2 {
 		p.problem(at("subnetIds"), "lists %d subnet(s): EKS needs subnets in at least two Availability Zones", len(c.SubnetIDs))
 	}
@@ -220,21 +211,27 @@ func (p *parser) createCluster(s Settings, today time.Time) *ClusterSpec {
 	return &spec
 }
 
+// listProblems refuses each item of the list field that does not match
+// format (it "is not <what>") and each one listed twice.
+func (p *parser) listProblems(at func(string) string, field string, items []string, format *regexp.Regexp, what string) {
+	seen := map[string]int{}
+	for i, v := range items {
+		item := fmt.Sprintf("%s[%d]", at(field), i)
+		if !format.MatchString(v) {
+			p.problem(item, "%q is not %s", v, what)
+		} else if j, dup := seen[v]; dup {
+			p.problem(item, "%q is listed twice (%s[%d])", v, field, j)
+		}
+		seen[v] = i
+	}
+}
+
 // nodeGroupProblems checks the managed node group's settings.
 func (p *parser) nodeGroupProblems(c clusterConfig, spec ClusterSpec, at func(string) string) {
 	if c.InstanceTypes != nil && len(c.InstanceTypes) == 0 {
 		p.problem(at("instanceTypes"), "is empty: name at least one EC2 instance type, e.g. [\"t3.medium\"]")
 	}
-	seen := map[string]int{}
-	for i, t := range c.InstanceTypes {
-		field := fmt.Sprintf("%s[%d]", at("instanceTypes"), i)
-		if !instanceTypeRe.MatchString(t) {
-			p.problem(field, "%q is not an EC2 instance type: expected <family>.<size>, e.g. t3.medium", t)
-		} else if j, dup := seen[t]; dup {
-			p.problem(field, "%q is listed twice (instanceTypes[%d])", t, j)
-		}
-		seen[t] = i
-	}
+	p.listProblems(at, "instanceTypes", c.InstanceTypes, instanceTypeRe, "an EC2 instance type: expected <family>.<size>, e.g. t3.medium")
 	if _, err := AmiType(spec.InstanceTypes); err != nil {
 		p.problem(at("instanceTypes"), "%v", err)
 	}
@@ -412,7 +409,8 @@ func isEmptyObject(raw string) bool {
 	return t == "" || t == "null" || (json.Unmarshal([]byte(t), &m) == nil && len(m) == 0)
 }
 
-// jsonKeys lists a struct's JSON field names, sorted.
+// jsonKeys lists a struct's JSON field names, sorted: the keys a config
+// object accepts, from the code, so the list cannot drift from it.
 func jsonKeys[T any]() []string {
 	t := reflect.TypeFor[T]()
 	keys := make([]string, 0, t.NumField())
