@@ -73,9 +73,7 @@ func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 		if addon, ok := r.addons[name]; ok {
 			return addon, nil
 		}
-		// pulumi-aws's answer for EKS's ResourceNotFoundException.
-		return nil, fmt.Errorf("invoking aws:eks/getAddon:getAddon: 1 error occurred:\n\t* reading EKS Add-On (%s,%s): couldn't find resource",
-			args.Args["clusterName"].StringValue(), name)
+		return nil, stackcheck.AddonNotFound(args)
 	}
 	return nil, fmt.Errorf("unexpected invoke %s", args.Token)
 }

@@ -3,6 +3,7 @@ package stackcheck
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/platform-eng/eks-pod-identity/program"
 	"slices"
 	"sort"
 	"strings"
@@ -172,7 +173,7 @@ func describeKubernetesProvider(in resource.PropertyMap) []string {
 			} `json:"user"`
 		} `json:"users"`
 	}
-	lines := []string{"kubeconfig: from " + "eks-pod-identity:kubeconfig" + secret}
+	lines := []string{"kubeconfig: from " + program.Project + ":" + program.KeyKubeconfig + secret}
 	if json.Unmarshal([]byte(kc.StringValue()), &doc) == nil && len(doc.Users) == 1 && doc.Users[0].User.Exec.Command != "" {
 		e := doc.Users[0].User.Exec
 		lines = []string{fmt.Sprintf("kubeconfig: generated for the cluster, token from `%s %s`%s", e.Command, strings.Join(e.Args, " "), secret)}

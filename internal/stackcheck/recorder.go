@@ -166,8 +166,7 @@ func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 	if args.Token == "aws:eks/getAddon:getAddon" {
 		// Offline, no EKS add-on is installed: pulumi-aws's answer for EKS's
 		// ResourceNotFoundException. The real lookup at `pulumi up` decides.
-		return nil, fmt.Errorf("invoking aws:eks/getAddon:getAddon: 1 error occurred:\n\t* reading EKS Add-On (%s,%s): couldn't find resource",
-			args.Args["clusterName"].StringValue(), args.Args["addonName"].StringValue())
+		return nil, AddonNotFound(args)
 	}
 	return nil, fmt.Errorf("the offline check does not know invoke %s", args.Token)
 }
@@ -202,4 +201,11 @@ func (r *Recorder) byURN(urn string) *Registration {
 		}
 	}
 	return nil
+}
+
+// AddonNotFound is pulumi-aws's answer to aws:eks/getAddon for an add-on
+// the cluster does not have (EKS's ResourceNotFoundException).
+func AddonNotFound(args pulumi.MockCallArgs) error {
+	return fmt.Errorf("invoking aws:eks/getAddon:getAddon: 1 error occurred:\n\t* reading EKS Add-On (%s,%s): couldn't find resource",
+		args.Args["clusterName"].StringValue(), args.Args["addonName"].StringValue())
 }
