@@ -2,7 +2,6 @@ package tests
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -94,16 +93,10 @@ func runDevIn(t *testing.T, e program.Existing, adopt bool) (*importRecorder, er
 	if adopt {
 		cfg["eks-pod-identity:adopt"] = "true"
 	}
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PULUMI_CONFIG", string(b))
-	t.Setenv("AWS_REGION", "")
-	t.Setenv("AWS_DEFAULT_REGION", "")
+	setConfigEnv(t, cfg)
 	rec := &importRecorder{recorder: newRecorder("dev", clusterResult("my-eks-cluster", "1.31", false)), imports: map[string]string{}}
 	lookups := &program.Lookups{AWS: world{e}, Kube: world{e}}
-	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		_, err := program.DeployWith(ctx, lookups)
 		return err
 	}, pulumi.WithMocks(program.Project, "dev", rec))

@@ -173,21 +173,11 @@ type export struct {
 // runCreate runs the program on cfg (a createCluster stack) under mocks.
 func runCreate(t testing.TB, cfg map[string]string, stack string, mocks pulumi.MockResourceMonitor, m *createMock) (map[string]export, error) {
 	t.Helper()
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PULUMI_CONFIG", string(b))
-	t.Setenv("AWS_REGION", "")
-	t.Setenv("AWS_DEFAULT_REGION", "")
-	var block struct{ Name, Version string }
-	_ = json.Unmarshal([]byte(cfg["eks-pod-identity:createCluster"]), &block)
-	if block.Version == "" {
-		block.Version = program.DefaultClusterVersion
-	}
+	setConfigEnv(t, cfg)
+	name, version, _ := stackcheck.CreatedCluster(cfg)
 	exports := map[string]export{}
-	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
-		if err := m.registerFixtures(ctx, block.Name, block.Version); err != nil {
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		if err := m.registerFixtures(ctx, name, version); err != nil {
 			return err
 		}
 		d, err := program.Deploy(ctx)

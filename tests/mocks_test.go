@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -176,8 +177,26 @@ func run(t testing.TB, cfg map[string]string, rec *recorder) (map[string]any, er
 // non-recording ones.
 func runWith(t testing.TB, cfg map[string]string, stack string, mocks pulumi.MockResourceMonitor) (map[string]any, error) {
 	t.Helper()
-	t.Setenv("AWS_REGION", "")
-	t.Setenv("AWS_DEFAULT_REGION", "")
+	clearRegionEnv(t)
 	_, exports, err := stackcheck.Run(stack, stackcheck.Config{Values: cfg}, mocks)
 	return exports, err
+}
+
+// clearRegionEnv keeps this machine's AWS region out of the program, which
+// would take it when a stack sets no aws:region.
+func clearRegionEnv(t testing.TB) {
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+}
+
+// setConfigEnv hands cfg to a program run by pulumi.RunErr as the engine
+// does, through PULUMI_CONFIG, and clears the region variables.
+func setConfigEnv(t testing.TB, cfg map[string]string) {
+	t.Helper()
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PULUMI_CONFIG", string(b))
+	clearRegionEnv(t)
 }

@@ -132,7 +132,7 @@ func clusterFor(cfg map[string]string, account string) (Cluster, bool) {
 	if c.Partition == "" {
 		c.Partition = "aws"
 	}
-	if name, version, ok := createdCluster(cfg); ok {
+	if name, version, ok := CreatedCluster(cfg); ok {
 		c.Name, c.Version, c.Created = name, version, true
 	}
 	if c.Account != "" {

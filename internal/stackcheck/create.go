@@ -34,9 +34,9 @@ const (
 // standInFor maps the type of a stand-in child to its component's type.
 var standInFor = map[string]string{awsClusterType: eksClusterType, awsNodeGroupType: eksNodeGroupType}
 
-// createdCluster reads the createCluster block's name and version (the
+// CreatedCluster reads the createCluster block's name and version (the
 // program has already accepted it); ok is false without one.
-func createdCluster(cfg map[string]string) (name, version string, ok bool) {
+func CreatedCluster(cfg map[string]string) (name, version string, ok bool) {
 	var b struct{ Name, Version string }
 	if json.Unmarshal([]byte(cfg[program.Project+":"+program.KeyCreateCluster]), &b) != nil || b.Name == "" {
 		return "", "", false
