@@ -148,7 +148,7 @@ func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) 
 		if res.TestPod, err = c.createTestPod(ctx, name, w, identity); err != nil {
 			return nil, fmt.Errorf("create test pod: %w", err)
 		}
-		identity = append(identity[:len(identity):len(identity)], res.TestPod)
+		identity = append(identity, res.TestPod)
 	}
 	if w.Verify {
 		if res.VerifyJob, err = c.createVerifyJob(ctx, name, w, res, identity); err != nil {
