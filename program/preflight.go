@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/platform-eng/eks-pod-identity/adoption"
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/platform-eng/eks-pod-identity/discover"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -13,7 +16,7 @@ import (
 // unreachable API or a hanging `aws eks get-token` must not stall `up`.
 const discoveryTimeout = 2 * time.Minute
 
-// StackMarker is the value of StackTagKey for the running stack: its fully
+// StackMarker is the value of stackconfig.StackTagKey for the running stack: its fully
 // qualified name, organization/project/stack.
 func StackMarker(ctx *pulumi.Context) string {
 	return ctx.Organization() + "/" + ctx.Project() + "/" + ctx.Stack()
@@ -24,38 +27,38 @@ func StackMarker(ctx *pulumi.Context) string {
 // program with nothing created. lookups nil means the real AWS and
 // Kubernetes APIs; under mocks, which have no cloud, it means nothing
 // exists.
-func preflight(ctx *pulumi.Context, raw map[string]string, s Settings, args podidentity.Args, cluster, kubeconfig string, lookups *Lookups) (Plan, error) {
-	want := WantFor(cluster, ComponentName, args)
+func preflight(ctx *pulumi.Context, raw map[string]string, s stackconfig.Settings, args podidentity.Args, cluster, kubeconfig string, lookups *discover.Lookups) (adoption.Plan, error) {
+	want := discover.WantFor(cluster, stackconfig.ComponentName, args)
 	dctx, cancel := context.WithTimeout(ctx.Context(), discoveryTimeout)
 	defer cancel()
-	var l Lookups
+	var l discover.Lookups
 	switch {
 	case lookups != nil:
 		l = *lookups
 	case ctx.RunningWithMocks():
-		l = Lookups{AWS: nothingExists{}, Kube: nothingExists{}}
+		l = discover.Lookups{AWS: discover.Nothing{}, Kube: discover.Nothing{}}
 	default:
-		id, err := ReadAWSIdentity(raw, s.Region)
+		id, err := discover.ReadAWSIdentity(raw, s.Region)
 		if err != nil {
-			return Plan{}, &ConfigError{Problems: []string{err.Error()}}
+			return adoption.Plan{}, &stackconfig.ConfigError{Problems: []string{err.Error()}}
 		}
-		aws, err := NewSDKLookup(dctx, id)
+		aws, err := discover.NewSDKLookup(dctx, id)
 		if err != nil {
-			return Plan{}, fmt.Errorf("find what already exists: %w", err)
+			return adoption.Plan{}, fmt.Errorf("find what already exists: %w", err)
 		}
-		kube, err := NewKubeAPILookup(kubeconfig, s.KubeContext)
+		kube, err := discover.NewKubeAPILookup(kubeconfig, s.KubeContext)
 		if err != nil {
-			return Plan{}, fmt.Errorf("find what already exists: %w", err)
+			return adoption.Plan{}, fmt.Errorf("find what already exists: %w", err)
 		}
-		l = Lookups{AWS: aws, Kube: kube}
+		l = discover.Lookups{AWS: aws, Kube: kube}
 	}
-	found, err := Discover(dctx, l, want)
+	found, err := discover.Discover(dctx, l, want)
 	if err != nil {
-		return Plan{}, err
+		return adoption.Plan{}, err
 	}
-	plan, err := PlanAdoption(want, found, s.Adopt, StackMarker(ctx))
+	plan, err := adoption.Decide(want, found, s.Adopt, StackMarker(ctx))
 	if err != nil {
-		return Plan{}, err
+		return adoption.Plan{}, err
 	}
 	for _, t := range plan.Taken {
 		_ = ctx.Log.Info("taking over "+t, nil)
@@ -63,16 +66,13 @@ func preflight(ctx *pulumi.Context, raw map[string]string, s Settings, args podi
 	return plan, nil
 }
 
-// nothingExists is the world under mocks: every lookup finds nothing.
-type nothingExists struct{}
-
-func (nothingExists) Role(context.Context, string) (*FoundRole, error)           { return nil, nil }
-func (nothingExists) Addon(context.Context, string, string) (*FoundAddon, error) { return nil, nil }
-func (nothingExists) Association(context.Context, string, string, string) (*FoundAssociation, error) {
-	return nil, nil
+// withStackTag adds stackconfig.StackTagKey to the tags of everything the component
+// tags (the add-on, roles and associations).
+func withStackTag(tags map[string]string, marker string) map[string]string {
+	out := make(map[string]string, len(tags)+1)
+	for k, v := range tags {
+		out[k] = v
+	}
+	out[stackconfig.StackTagKey] = marker
+	return out
 }
-func (nothingExists) Namespace(context.Context, string) (*FoundObject, error) { return nil, nil }
-func (nothingExists) ServiceAccount(context.Context, string, string) (*FoundObject, error) {
-	return nil, nil
-}
-func (nothingExists) Pod(context.Context, string, string) (*FoundObject, error) { return nil, nil }

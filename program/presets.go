@@ -6,6 +6,7 @@ import (
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/platform-eng/eks-pod-identity/components/presets"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -21,7 +22,7 @@ func CheckPresetsOnCluster(c *eks.LookupClusterResult, workloads []podidentity.W
 	var problems []string
 	for i, w := range workloads {
 		if ipv6 && w.Preset == "vpc-cni" && w.PolicyArns == nil {
-			problems = append(problems, key(fmt.Sprintf("%s[%d].preset", KeyWorkloads, i))+fmt.Sprintf(
+			problems = append(problems, stackconfig.Key(fmt.Sprintf("%s[%d].preset", stackconfig.KeyWorkloads, i))+fmt.Sprintf(
 				": %q attaches AmazonEKS_CNI_Policy, which has IPv4 permissions only, and cluster %q uses IPv6: give the role the IPv6 policy of the EKS User Guide (cni-iam-role) in inlinePolicies, and set policyArns: []",
 				w.Preset, c.Name))
 		}
@@ -55,14 +56,14 @@ func CheckAddonAssociations(workloads []podidentity.Workload, partition string, 
 		}
 		installed, assocs, err := lookup(p.Addon)
 		if err != nil {
-			return nil, fmt.Errorf("look up EKS add-on %s for %s[%d] (preset %s): %w", p.Addon, KeyWorkloads, i, p.Name, err)
+			return nil, fmt.Errorf("look up EKS add-on %s for %s[%d] (preset %s): %w", p.Addon, stackconfig.KeyWorkloads, i, p.Name, err)
 		}
 		if !installed {
 			continue
 		}
 		for _, a := range assocs {
 			if a.ServiceAccount == w.ServiceAccount {
-				problems = append(problems, key(fmt.Sprintf("%s[%d].preset", KeyWorkloads, i))+fmt.Sprintf(
+				problems = append(problems, stackconfig.Key(fmt.Sprintf("%s[%d].preset", stackconfig.KeyWorkloads, i))+fmt.Sprintf(
 					": %q would associate %s/%s, which the EKS add-on %s already associates itself (role %s); EKS allows one association per service account. Keep one: remove this workload, or remove the association from the add-on's podIdentityAssociations",
 					p.Name, w.Namespace, w.ServiceAccount, p.Addon, a.RoleArn))
 			}
@@ -95,7 +96,7 @@ func checkPresets(ctx *pulumi.Context, c *eks.LookupClusterResult, args podident
 		return err
 	}
 	if problems = append(problems, addonProblems...); len(problems) > 0 {
-		return &ConfigError{Problems: problems}
+		return &stackconfig.ConfigError{Problems: problems}
 	}
 	return nil
 }

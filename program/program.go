@@ -1,8 +1,10 @@
-// Package program is the Pulumi program main.go runs: it reads the stack
-// configuration, looks up the cluster, builds the Kubernetes provider,
-// creates the PodIdentity component and exports what a user needs. It lives
-// outside package main so the mock tests and the Automation API engine tests
-// run the very same function.
+// Package program is the Pulumi program main.go runs, as thin wiring that
+// reads like the walkthrough: parse the stack configuration (stackconfig),
+// find or create the cluster (ekscluster), find what exists and decide what
+// to take over (discover, adoption), build the Kubernetes provider, create
+// the PodIdentity component and export what a user needs. It lives outside
+// package main so the mock tests, the offline check and the Automation API
+// engine tests run the very same function.
 package program
 
 import (
@@ -12,14 +14,12 @@ import (
 	"strings"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/platform-eng/eks-pod-identity/discover"
+	"github.com/platform-eng/eks-pod-identity/ekscluster"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
-
-// ComponentName names the PodIdentity component; it prefixes every child's
-// name and so every URN in the stack's state.
-const ComponentName = "pod-identity"
 
 // Run is the Pulumi program: Deploy, then export what it returns.
 func Run(ctx *pulumi.Context) error {
@@ -52,29 +52,26 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 
 // DeployWith is Deploy with the lookups that find what already exists
 // (preflight.go); nil uses the real AWS and Kubernetes APIs.
-func DeployWith(ctx *pulumi.Context, lookups *Lookups) (*Deployment, error) {
+func DeployWith(ctx *pulumi.Context, lookups *discover.Lookups) (*Deployment, error) {
 	raw := rawConfig(ctx)
-	settings, err := Parse(raw, os.Getenv)
+	settings, err := stackconfig.Parse(raw, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	if settings.Create != nil {
-		return deployCreated(ctx, settings) // newcluster.go
+		return deployCreated(ctx, settings) // created.go
 	}
 
-	cluster, err := eks.LookupCluster(ctx, &eks.LookupClusterArgs{Name: settings.ClusterName})
+	cluster, err := ekscluster.Find(ctx, settings)
 	if err != nil {
-		return nil, fmt.Errorf("look up EKS cluster %q in %s: %w", settings.ClusterName, settings.Region, err)
-	}
-	if err := CheckCluster(cluster, !settings.Component.Agent.Skip); err != nil {
 		return nil, err
 	}
 	args := settings.Component
-	args.Partition = arnPartition(cluster.Arn)
+	args.Partition = ekscluster.Partition(cluster.Arn)
 	// Now that the partition is known, policy ARNs from another partition
 	// are refused too, still under their config keys.
-	if problems := componentProblems(args); len(problems) > 0 {
-		return nil, &ConfigError{Problems: problems}
+	if problems := stackconfig.ComponentProblems(args); len(problems) > 0 {
+		return nil, &stackconfig.ConfigError{Problems: problems}
 	}
 	if err := checkPresets(ctx, cluster, args); err != nil {
 		return nil, err
@@ -82,12 +79,12 @@ func DeployWith(ctx *pulumi.Context, lookups *Lookups) (*Deployment, error) {
 
 	kubeconfig := settings.Kubeconfig
 	if kubeconfig == "" {
-		if kubeconfig, err = ClusterKubeconfig(cluster, settings); err != nil {
+		if kubeconfig, err = ekscluster.Kubeconfig(cluster, settings); err != nil {
 			return nil, err
 		}
 	}
 	// Before anything is registered: find what exists, refuse conflicts,
-	// plan what to take over (adopt.go).
+	// plan what to take over (preflight.go).
 	plan, err := preflight(ctx, raw, settings, args, cluster.Name, kubeconfig, lookups)
 	if err != nil {
 		return nil, err
@@ -112,7 +109,7 @@ func DeployWith(ctx *pulumi.Context, lookups *Lookups) (*Deployment, error) {
 
 	args.ClusterName = pulumi.String(cluster.Name)
 	args.ClusterArn = pulumi.String(cluster.Arn)
-	pi, err := podidentity.NewPodIdentity(ctx, ComponentName, args, pulumi.Providers(k8sProvider))
+	pi, err := podidentity.NewPodIdentity(ctx, stackconfig.ComponentName, args, pulumi.Providers(k8sProvider))
 	if err != nil {
 		return nil, err
 	}
@@ -129,14 +126,14 @@ func DeployWith(ctx *pulumi.Context, lookups *Lookups) (*Deployment, error) {
 // an Automation API inline program has no such variable, and there only the
 // known keys are read (the offline check reads stack files directly).
 func rawConfig(ctx *pulumi.Context) map[string]string {
-	full := append(append([]string{}, awsKeys...), discoveryAwsKeys...)
-	for _, k := range Keys {
-		full = append(full, key(k))
+	full := append([]string{}, stackconfig.AWSKeys...)
+	for _, k := range stackconfig.Keys {
+		full = append(full, stackconfig.Key(k))
 	}
 	var all map[string]string
 	if env := os.Getenv("PULUMI_CONFIG"); env != "" && json.Unmarshal([]byte(env), &all) == nil {
 		for k := range all {
-			if strings.HasPrefix(k, Project+":") {
+			if strings.HasPrefix(k, stackconfig.Project+":") {
 				full = append(full, k)
 			}
 		}

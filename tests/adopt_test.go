@@ -7,7 +7,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/platform-eng/eks-pod-identity/adoption"
+	"github.com/platform-eng/eks-pod-identity/discover"
 	"github.com/platform-eng/eks-pod-identity/program"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -20,50 +23,50 @@ import (
 
 const devMarker = "organization/eks-pod-identity/dev"
 
-// world answers discovery from a program.Existing.
-type world struct{ program.Existing }
+// world answers discovery from a discover.Existing.
+type world struct{ discover.Existing }
 
-func (w world) Role(_ context.Context, name string) (*program.FoundRole, error) {
+func (w world) Role(_ context.Context, name string) (*discover.FoundRole, error) {
 	return w.Roles[name], nil
 }
-func (w world) Addon(context.Context, string, string) (*program.FoundAddon, error) {
+func (w world) Addon(context.Context, string, string) (*discover.FoundAddon, error) {
 	return w.Agent, nil
 }
-func (w world) Association(_ context.Context, _, ns, sa string) (*program.FoundAssociation, error) {
+func (w world) Association(_ context.Context, _, ns, sa string) (*discover.FoundAssociation, error) {
 	return w.Associations[ns+"/"+sa], nil
 }
-func (w world) Namespace(_ context.Context, name string) (*program.FoundObject, error) {
+func (w world) Namespace(_ context.Context, name string) (*discover.FoundObject, error) {
 	return w.Namespaces[name], nil
 }
-func (w world) ServiceAccount(_ context.Context, ns, name string) (*program.FoundObject, error) {
+func (w world) ServiceAccount(_ context.Context, ns, name string) (*discover.FoundObject, error) {
 	return w.ServiceAccounts[ns+"/"+name], nil
 }
-func (w world) Pod(_ context.Context, ns, name string) (*program.FoundObject, error) {
+func (w world) Pod(_ context.Context, ns, name string) (*discover.FoundObject, error) {
 	return w.Pods[ns+"/"+name], nil
 }
 
 // walkthroughWorld is what the manual walkthrough leaves: nothing tagged
 // or labelled, the aws-cli pod with the walkthrough's spec.
-func walkthroughWorld() program.Existing {
-	return program.Existing{
-		Agent: &program.FoundAddon{},
-		Roles: map[string]*program.FoundRole{"EKSPodIdentityS3Role": {Name: "EKSPodIdentityS3Role", Path: "/",
+func walkthroughWorld() discover.Existing {
+	return discover.Existing{
+		Agent: &discover.FoundAddon{},
+		Roles: map[string]*discover.FoundRole{"EKSPodIdentityS3Role": {Name: "EKSPodIdentityS3Role", Path: "/",
 			Arn: "arn:aws:iam::111122223333:role/EKSPodIdentityS3Role"}},
-		Associations: map[string]*program.FoundAssociation{"default/pod-id-sa": {ID: "a-walkthrough00000",
+		Associations: map[string]*discover.FoundAssociation{"default/pod-id-sa": {ID: "a-walkthrough00000",
 			RoleArn: "arn:aws:iam::111122223333:role/EKSPodIdentityS3Role"}},
-		ServiceAccounts: map[string]*program.FoundObject{"default/pod-id-sa": {}},
-		Pods: map[string]*program.FoundObject{"default/aws-cli-pod-identity": {Pod: &program.PodSpec{
+		ServiceAccounts: map[string]*discover.FoundObject{"default/pod-id-sa": {}},
+		Pods: map[string]*discover.FoundObject{"default/aws-cli-pod-identity": {Pod: &discover.PodSpec{
 			ServiceAccountName: "pod-id-sa", RestartPolicy: "Never",
-			Containers: []program.Container{{Name: "aws-cli", Image: "amazon/aws-cli:latest", Command: []string{"sleep", "3600"}}},
+			Containers: []discover.Container{{Name: "aws-cli", Image: "amazon/aws-cli:latest", Command: []string{"sleep", "3600"}}},
 		}}},
 	}
 }
 
 // adoptedWorld is the walkthrough after the adopting `up`: what the stack
 // manages carries its tag and labels.
-func adoptedWorld() program.Existing {
+func adoptedWorld() discover.Existing {
 	e := walkthroughWorld()
-	tags := map[string]string{program.StackTagKey: devMarker}
+	tags := map[string]string{stackconfig.StackTagKey: devMarker}
 	e.Agent.Tags, e.Roles["EKSPodIdentityS3Role"].Tags, e.Associations["default/pod-id-sa"].Tags = tags, tags, tags
 	labels := map[string]string{"app.kubernetes.io/part-of": "eks-pod-identity", "app.kubernetes.io/instance": "pod-identity", "eks-pod-identity/workload": "pod-id-sa"}
 	e.ServiceAccounts["default/pod-id-sa"].Labels, e.Pods["default/aws-cli-pod-identity"].Labels = labels, labels
@@ -87,7 +90,7 @@ func (r *importRecorder) NewResource(args pulumi.MockResourceArgs) (string, reso
 }
 
 // runDevIn runs the dev stack, with adopt set as given, in a world.
-func runDevIn(t *testing.T, e program.Existing, adopt bool) (*importRecorder, error) {
+func runDevIn(t *testing.T, e discover.Existing, adopt bool) (*importRecorder, error) {
 	t.Helper()
 	cfg := stackConfig(t, "dev")
 	if adopt {
@@ -95,11 +98,11 @@ func runDevIn(t *testing.T, e program.Existing, adopt bool) (*importRecorder, er
 	}
 	setConfigEnv(t, cfg)
 	rec := &importRecorder{recorder: newRecorder("dev", clusterResult("my-eks-cluster", "1.31", false)), imports: map[string]string{}}
-	lookups := &program.Lookups{AWS: world{e}, Kube: world{e}}
+	lookups := &discover.Lookups{AWS: world{e}, Kube: world{e}}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		_, err := program.DeployWith(ctx, lookups)
 		return err
-	}, pulumi.WithMocks(program.Project, "dev", rec))
+	}, pulumi.WithMocks(stackconfig.Project, "dev", rec))
 	return rec, err
 }
 
@@ -145,7 +148,7 @@ func TestAdoptingTheWalkthroughImportsWhatExists(t *testing.T) {
 		rec.get(t, tRole, "pod-identity-pod-id-sa-role"),
 		rec.get(t, tAssociation, "pod-identity-pod-id-sa-association"),
 	} {
-		assertInputs(t, r, map[string]any{"tags": map[string]any{program.StackTagKey: devMarker}})
+		assertInputs(t, r, map[string]any{"tags": map[string]any{stackconfig.StackTagKey: devMarker}})
 	}
 }
 
@@ -168,7 +171,7 @@ func TestNothingIsImportedOnceTheStackManagesIt(t *testing.T) {
 // registers anything, every one named, with the switch to use.
 func TestWithoutTheSwitchTheWalkthroughIsRefusedBeforeAnythingIsRegistered(t *testing.T) {
 	rec, err := runDevIn(t, walkthroughWorld(), false)
-	var ae *program.AdoptionError
+	var ae *adoption.Error
 	if !errors.As(err, &ae) {
 		t.Fatalf("want an AdoptionError, got %v", err)
 	}

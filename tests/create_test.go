@@ -20,8 +20,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/platform-eng/eks-pod-identity/internal/stackcheck"
 	"github.com/platform-eng/eks-pod-identity/program"
+	"github.com/platform-eng/eks-pod-identity/stackcheck"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -192,7 +193,7 @@ func runCreate(t testing.TB, cfg map[string]string, stack string, mocks pulumi.M
 			exports[k] = export{res.Value, res.Secret}
 		}
 		return nil
-	}, pulumi.WithMocks(program.Project, stack, mocks))
+	}, pulumi.WithMocks(stackconfig.Project, stack, mocks))
 	return exports, err
 }
 
@@ -350,8 +351,8 @@ func TestSandboxTrustPolicyNamesTheCreatedCluster(t *testing.T) {
 	}
 	// The stack's marker tag, as on the lookup path: adoption elsewhere
 	// tells this stack's roles from others by it.
-	if got := role.Inputs["tags"].ObjectValue()[program.StackTagKey]; !got.IsString() || got.StringValue() != "organization/eks-pod-identity/sandbox" {
-		t.Errorf("role tag %s = %v, want the stack's marker", program.StackTagKey, got)
+	if got := role.Inputs["tags"].ObjectValue()[stackconfig.StackTagKey]; !got.IsString() || got.StringValue() != "organization/eks-pod-identity/sandbox" {
+		t.Errorf("role tag %s = %v, want the stack's marker", stackconfig.StackTagKey, got)
 	}
 }
 

@@ -6,8 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/platform-eng/eks-pod-identity/internal/stackcheck"
-	"github.com/platform-eng/eks-pod-identity/program"
+	"github.com/platform-eng/eks-pod-identity/stackcheck"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -49,7 +49,7 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	id, outs := answer(args, r.associationSalt)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	reg.URN = stackcheck.URN(program.Project, r.stack, reg, r.byURN(reg.Parent))
+	reg.URN = stackcheck.URN(stackconfig.Project, r.stack, reg, r.byURN(reg.Parent))
 	r.regs = append(r.regs, reg)
 	return id, outs, nil
 }

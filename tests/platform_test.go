@@ -4,13 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/platform-eng/eks-pod-identity/internal/stackcheck"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/platform-eng/eks-pod-identity/stackcheck"
+
 	"github.com/platform-eng/eks-pod-identity/components/presets"
-	"github.com/platform-eng/eks-pod-identity/program"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
@@ -114,7 +115,7 @@ func TestPlatformPresetsFillTheIdentity(t *testing.T) {
 				"aws:RequestTag/eks-cluster-arn":[%q],
 				"aws:RequestTag/kubernetes-namespace":[%q],
 				"aws:RequestTag/kubernetes-service-account":[%q]}}}]}`, platformClusterArn, p.Namespace, p.ServiceAccount))
-		assertInputs(t, role, map[string]any{"tags": map[string]any{"team": "platform", program.StackTagKey: "organization/" + program.Project + "/platform"}})
+		assertInputs(t, role, map[string]any{"tags": map[string]any{"team": "platform", stackconfig.StackTagKey: "organization/" + stackconfig.Project + "/platform"}})
 		w, ok := outs[p.Name].(map[string]any)
 		if !ok {
 			t.Fatalf("no outputs for workload %s", p.Name)
@@ -327,7 +328,7 @@ func TestPlatformRefusals(t *testing.T) {
 			rec := newRecorder("platform", platformClusterResult(ipFamily))
 			rec.addons = tc.addons
 			_, err := run(t, cfg, rec)
-			var ce *program.ConfigError
+			var ce *stackconfig.ConfigError
 			if !errors.As(err, &ce) {
 				t.Fatalf("want a configuration error, got %v", err)
 			}

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
-	"github.com/platform-eng/eks-pod-identity/internal/stackcheck"
+	"github.com/platform-eng/eks-pod-identity/stackcheck"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 )
 

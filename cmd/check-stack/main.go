@@ -15,7 +15,7 @@ package main
 import (
 	"os"
 
-	"github.com/platform-eng/eks-pod-identity/internal/stackcheck"
+	"github.com/platform-eng/eks-pod-identity/stackcheck"
 )
 
 func main() {

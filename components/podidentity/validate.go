@@ -9,7 +9,7 @@ import (
 
 	"github.com/platform-eng/eks-pod-identity/components/presets"
 	"github.com/platform-eng/eks-pod-identity/components/verification"
-	"github.com/platform-eng/eks-pod-identity/internal/iampolicy"
+	"github.com/platform-eng/eks-pod-identity/iampolicy"
 )
 
 // Problem is one reason the component refuses its Args: the field path (as

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/platform-eng/eks-pod-identity/program"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
@@ -237,11 +237,11 @@ func TestMigrateFromTheWalkthrough(t *testing.T) {
 	})
 	setAdopt := func(t *testing.T, on bool) {
 		t.Helper()
-		if err := s.SetConfig(e.ctx, program.Project+":"+program.KeyAdopt, auto.ConfigValue{Value: fmt.Sprint(on)}); err != nil {
+		if err := s.SetConfig(e.ctx, stackconfig.Project+":"+stackconfig.KeyAdopt, auto.ConfigValue{Value: fmt.Sprint(on)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	marker := "organization/" + program.Project + "/migrate"
+	marker := "organization/" + stackconfig.Project + "/migrate"
 
 	t.Run("up without the switch refuses before anything changes", func(t *testing.T) {
 		_, err := s.Up(e.ctx, upOpts(t)...)
@@ -363,11 +363,11 @@ func TestMigrateFromTheWalkthrough(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tagged["association"] = program.StackTagKey + "=" + assoc.Association.Tags[program.StackTagKey]
-		tagged["add-on"] = program.StackTagKey + "=" + addon.Addon.Tags[program.StackTagKey]
+		tagged["association"] = stackconfig.StackTagKey + "=" + assoc.Association.Tags[stackconfig.StackTagKey]
+		tagged["add-on"] = stackconfig.StackTagKey + "=" + addon.Addon.Tags[stackconfig.StackTagKey]
 		for what, got := range tagged {
-			if got != program.StackTagKey+"="+marker {
-				t.Errorf("%s tags %q, want %s=%s", what, got, program.StackTagKey, marker)
+			if got != stackconfig.StackTagKey+"="+marker {
+				t.Errorf("%s tags %q, want %s=%s", what, got, stackconfig.StackTagKey, marker)
 			}
 		}
 		w, _ := res.Outputs["workloads"].Value.(map[string]any)["pod-id-sa"].(map[string]any)

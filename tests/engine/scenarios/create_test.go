@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/platform-eng/eks-pod-identity/program"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
@@ -68,7 +69,7 @@ func (e *env) sandboxStack(t *testing.T, tokenLog string) auto.Stack {
 	copyFile(t, filepath.Join(e.repo, "Pulumi.yaml"), filepath.Join(dir, "Pulumi.yaml"))
 	copyFile(t, filepath.Join(e.repo, "Pulumi.sandbox.yaml"), filepath.Join(dir, "Pulumi.sandbox.yaml"))
 	fakeAWS := filepath.Join(e.repo, "tests", "engine", "fakeaws")
-	s, err := auto.UpsertStackInlineSource(e.ctx, "sandbox", program.Project, program.Run,
+	s, err := auto.UpsertStackInlineSource(e.ctx, "sandbox", stackconfig.Project, program.Run,
 		auto.WorkDir(dir), auto.SecretsProvider("passphrase"),
 		auto.EnvVars(map[string]string{
 			"PATH":             fakeAWS + string(os.PathListSeparator) + os.Getenv("PATH"),
@@ -179,8 +180,8 @@ func TestSandboxCreatesClusterAndPodIdentity(t *testing.T) {
 			t.Fatalf("cluster %s not in moto: %v", sandboxCluster, err)
 		}
 		c := desc.Cluster
-		if got := aws.ToString(c.Version); got != program.DefaultClusterVersion {
-			t.Errorf("cluster version = %s, want %s", got, program.DefaultClusterVersion)
+		if got := aws.ToString(c.Version); got != stackconfig.DefaultClusterVersion {
+			t.Errorf("cluster version = %s, want %s", got, stackconfig.DefaultClusterVersion)
 		}
 		if c.Tags["purpose"] != "sandbox" {
 			t.Errorf("cluster tags = %v, want purpose=sandbox", c.Tags)
@@ -204,10 +205,10 @@ func TestSandboxCreatesClusterAndPodIdentity(t *testing.T) {
 		ng := ngDesc.Nodegroup
 		if ng.AmiType != ekstypes.AMITypesAl2023X8664Standard || !slices.Equal(ng.InstanceTypes, []string{"t3.medium"}) ||
 			aws.ToInt32(ng.ScalingConfig.DesiredSize) != 2 || aws.ToInt32(ng.ScalingConfig.MinSize) != 1 || aws.ToInt32(ng.ScalingConfig.MaxSize) != 3 ||
-			aws.ToString(ng.Version) != program.DefaultClusterVersion {
+			aws.ToString(ng.Version) != stackconfig.DefaultClusterVersion {
 			t.Errorf("node group = ami %s, types %v, scaling %d/%d/%d, version %s; want AL2023_x86_64_STANDARD, [t3.medium], 2/1/3, %s",
 				ng.AmiType, ng.InstanceTypes, aws.ToInt32(ng.ScalingConfig.DesiredSize), aws.ToInt32(ng.ScalingConfig.MinSize),
-				aws.ToInt32(ng.ScalingConfig.MaxSize), aws.ToString(ng.Version), program.DefaultClusterVersion)
+				aws.ToInt32(ng.ScalingConfig.MaxSize), aws.ToString(ng.Version), stackconfig.DefaultClusterVersion)
 		}
 		nodeRole := e.roleByPrefix("cluster-node-role-")
 		if nodeRole == nil || !strings.HasSuffix(aws.ToString(ng.NodeRole), "/"+aws.ToString(nodeRole)) {
@@ -272,7 +273,7 @@ func TestSandboxCreatesClusterAndPodIdentity(t *testing.T) {
 		for k, want := range map[string]any{
 			"clusterName":             sandboxCluster,
 			"clusterArn":              aws.ToString(c.Arn),
-			"clusterVersion":          program.DefaultClusterVersion,
+			"clusterVersion":          stackconfig.DefaultClusterVersion,
 			"clusterEndpoint":         mustEnv(t, "ENGINE_K8S_ENDPOINT"),
 			"nodeGroupName":           ngs.Nodegroups[0],
 			"updateKubeconfigCommand": "aws eks update-kubeconfig --region us-east-1 --name sandbox-eks",

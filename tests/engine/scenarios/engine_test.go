@@ -37,6 +37,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/platform-eng/eks-pod-identity/program"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
@@ -133,13 +134,13 @@ func (e *env) stack(name, from string, mutate func(cfg config.Map)) auto.Stack {
 	if mutate != nil {
 		e.editStack(dir, name, mutate)
 	}
-	s, err := auto.UpsertStackInlineSource(e.ctx, name, program.Project, program.Run,
+	s, err := auto.UpsertStackInlineSource(e.ctx, name, stackconfig.Project, program.Run,
 		auto.WorkDir(dir), auto.SecretsProvider("passphrase"))
 	if err != nil {
 		e.t.Fatalf("create stack %s: %v", name, err)
 	}
 	// Set the way the README says, encrypted: it may carry a token.
-	if err := s.SetConfig(e.ctx, program.Project+":"+program.KeyKubeconfig, auto.ConfigValue{Value: e.kubeconfig, Secret: true}); err != nil {
+	if err := s.SetConfig(e.ctx, stackconfig.Project+":"+stackconfig.KeyKubeconfig, auto.ConfigValue{Value: e.kubeconfig, Secret: true}); err != nil {
 		e.t.Fatalf("set the kubeconfig of stack %s: %v", name, err)
 	}
 	return s
@@ -165,7 +166,7 @@ func (e *env) editStack(dir, name string, mutate func(cfg config.Map)) {
 // workloads reads and rewrites the structured workloads value.
 func workloads(t *testing.T, cfg config.Map, edit func([]map[string]any)) {
 	t.Helper()
-	k := config.MustMakeKey(program.Project, program.KeyWorkloads)
+	k := config.MustMakeKey(stackconfig.Project, stackconfig.KeyWorkloads)
 	v, ok := cfg[k]
 	if !ok {
 		t.Fatal("no workloads in the stack file")

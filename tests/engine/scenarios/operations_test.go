@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/platform-eng/eks-pod-identity/program"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
@@ -569,7 +570,7 @@ func (e *env) assertInjected(t *testing.T, st faultState, rules []fault) {
 func (e *env) saveCheckpoint(t *testing.T, stack string) func() {
 	t.Helper()
 	root := strings.TrimPrefix(mustEnv(t, "PULUMI_BACKEND_URL"), "file://")
-	path := filepath.Join(root, ".pulumi", "stacks", program.Project, stack+".json")
+	path := filepath.Join(root, ".pulumi", "stacks", stackconfig.Project, stack+".json")
 	var files [][2]string
 	for _, p := range []string{path, path + ".attrs"} {
 		b, err := os.ReadFile(p)
@@ -680,7 +681,7 @@ func TestConcurrentUpIsRefused(t *testing.T) {
 	}
 
 	// The second person: another workspace on the same project and stack.
-	other, err := auto.SelectStackInlineSource(e.ctx, "ops-concurrent", program.Project, program.Run,
+	other, err := auto.SelectStackInlineSource(e.ctx, "ops-concurrent", stackconfig.Project, program.Run,
 		auto.WorkDir(dir), auto.SecretsProvider("passphrase"))
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ import (
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
-	"github.com/platform-eng/eks-pod-identity/program"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/platform-eng/eks-pod-identity/tests/engine/agent"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
@@ -339,7 +339,7 @@ func (e *env) verifyStack(t *testing.T, name string, edit func(w map[string]any)
 	te := *e
 	te.t = t
 	s := te.stack(name, "dev", func(cfg config.Map) {
-		cfg[config.MustMakeKey(program.Project, program.KeyManageAgent)] = config.NewValue("false")
+		cfg[config.MustMakeKey(stackconfig.Project, stackconfig.KeyManageAgent)] = config.NewValue("false")
 		workloads(t, cfg, func(ws []map[string]any) {
 			ws[0]["namespace"] = name
 			ws[0]["createNamespace"] = true

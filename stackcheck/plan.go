@@ -3,10 +3,11 @@ package stackcheck
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/platform-eng/eks-pod-identity/program"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
@@ -173,7 +174,7 @@ func describeKubernetesProvider(in resource.PropertyMap) []string {
 			} `json:"user"`
 		} `json:"users"`
 	}
-	lines := []string{"kubeconfig: from " + program.Project + ":" + program.KeyKubeconfig + secret}
+	lines := []string{"kubeconfig: from " + stackconfig.Project + ":" + stackconfig.KeyKubeconfig + secret}
 	if json.Unmarshal([]byte(kc.StringValue()), &doc) == nil && len(doc.Users) == 1 && doc.Users[0].User.Exec.Command != "" {
 		e := doc.Users[0].User.Exec
 		lines = []string{fmt.Sprintf("kubeconfig: generated for the cluster, token from `%s %s`%s", e.Command, strings.Join(e.Args, " "), secret)}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/platform-eng/eks-pod-identity/program"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 )
 
 // Report is the outcome of checking one stack.
@@ -64,17 +65,17 @@ func Check(root, stack, account string) *Report {
 	// Under the engine the program sees every key of its namespace (from
 	// PULUMI_CONFIG) and refuses an unknown one; under mocks it sees only
 	// the keys it asks for, so Parse is run here on the whole file.
-	if _, err := program.Parse(cfg.Values, os.Getenv); err != nil {
+	if _, err := stackconfig.Parse(cfg.Values, os.Getenv); err != nil {
 		r.Refusals = refusals(err)
 		return r
 	}
 
 	r.Cluster, r.PlaceholderAccount = clusterFor(cfg.Values, account)
 	if r.Cluster.Region != "" && PartitionOf(r.Cluster.Region) == "" {
-		r.Mistakes = append(r.Mistakes, fmt.Sprintf("%s: %q is not an AWS region name (such as eu-central-1): the AWS provider would refuse it", program.KeyAwsRegion, r.Cluster.Region))
+		r.Mistakes = append(r.Mistakes, fmt.Sprintf("%s: %q is not an AWS region name (such as eu-central-1): the AWS provider would refuse it", stackconfig.KeyAwsRegion, r.Cluster.Region))
 	}
 
-	rec := &Recorder{Project: program.Project, Stack: stack, Cluster: r.Cluster}
+	rec := &Recorder{Project: stackconfig.Project, Stack: stack, Cluster: r.Cluster}
 	d, exports, err := Run(stack, cfg, rec)
 	if err != nil {
 		r.Refusals = refusals(err)
@@ -91,7 +92,7 @@ func Check(root, stack, account string) *Report {
 func accessWarnings(d *program.Deployment, cfg Config) []string {
 	// Deploy accepted the configuration, so Parse does too; it gives the
 	// workloads in the stack file's order, which their keys need.
-	s, err := program.Parse(cfg.Values, os.Getenv)
+	s, err := stackconfig.Parse(cfg.Values, os.Getenv)
 	if err != nil {
 		return []string{"the configuration Deploy accepted no longer parses: " + err.Error()}
 	}
@@ -106,7 +107,7 @@ func accessWarnings(d *program.Deployment, cfg Config) []string {
 			continue
 		}
 		if msg := AccessCheckWarning(res.Settings); msg != "" {
-			out = append(out, fmt.Sprintf("%s:%s[%d].accessCheck: %s", program.Project, program.KeyWorkloads, i, msg))
+			out = append(out, fmt.Sprintf("%s:%s[%d].accessCheck: %s", stackconfig.Project, stackconfig.KeyWorkloads, i, msg))
 		}
 	}
 	return out
@@ -117,14 +118,14 @@ func accessWarnings(d *program.Deployment, cfg Config) []string {
 // region's partition. The account is the one given, the stack's only
 // allowed account, or the placeholder.
 func clusterFor(cfg map[string]string, account string) (Cluster, bool) {
-	region := cfg[program.KeyAwsRegion]
+	region := cfg[stackconfig.KeyAwsRegion]
 	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
 		if region == "" {
 			region = os.Getenv(env)
 		}
 	}
 	c := Cluster{
-		Name:      cfg[program.Project+":"+program.KeyClusterName],
+		Name:      cfg[stackconfig.Project+":"+stackconfig.KeyClusterName],
 		Region:    region,
 		Partition: PartitionOf(region),
 		Account:   account,
@@ -150,7 +151,7 @@ func clusterFor(cfg map[string]string, account string) (Cluster, bool) {
 // refusals splits the program's error into its problems, one per line of
 // the report.
 func refusals(err error) []string {
-	var ce *program.ConfigError
+	var ce *stackconfig.ConfigError
 	if errors.As(err, &ce) {
 		return ce.Problems
 	}

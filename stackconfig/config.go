@@ -1,7 +1,13 @@
-package program
+// Package stackconfig is the stack file's schema: every key of the
+// eks-pod-identity namespace and the aws: keys the program reads, parsed and
+// checked into Settings, with each refusal naming its key, the bad value and
+// the rule. Pure: it registers nothing and calls no API, so every rule has a
+// table test.
+package stackconfig
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +23,11 @@ import (
 
 // Project is the Pulumi project name, and so the namespace of its config keys.
 const Project = "eks-pod-identity"
+
+// ComponentName names the PodIdentity component every stack of this program
+// creates; it prefixes every child's name and so every URN in the stack's
+// state, and the component's own rules check it with the settings.
+const ComponentName = "pod-identity"
 
 // The project's configuration keys, declared with types, descriptions and
 // defaults in Pulumi.yaml; config_test.go keeps the two in step.
@@ -57,7 +68,7 @@ type Settings struct {
 	// cluster lookup.
 	Component podidentity.Args
 	// Adopt takes over existing objects the stack would otherwise fail to
-	// create (adopt.go).
+	// create (package adoption).
 	Adopt bool
 }
 
@@ -82,7 +93,7 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 		Adopt:       p.boolean(KeyAdopt, false),
 	}
 	p.unknownKeys()
-	s.Region = firstNonEmpty(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
+	s.Region = cmp.Or(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
 	s.Token = p.tokenIdentity(s.Kubeconfig == "")
 	s.Component = podidentity.Args{
 		Agent: podidentity.Agent{
@@ -112,16 +123,16 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 	if s.KubeContext != "" && s.Kubeconfig == "" {
 		p.problem(KeyKubeContext, "%q is set without %s:%s: a context only selects within a given kubeconfig", s.KubeContext, Project, KeyKubeconfig)
 	}
-	if s.Kubeconfig != "" && !looksLikeKubeconfigContent(s.Kubeconfig) {
+	if s.Kubeconfig != "" && !LooksLikeKubeconfigContent(s.Kubeconfig) {
 		if _, err := os.Stat(expandHome(s.Kubeconfig, env)); err != nil {
 			// The value is not echoed: it may be kubeconfig content with a
 			// token that merely does not look like one.
-			p.problem(KeyKubeconfig, "is neither kubeconfig content nor a readable file (value not shown: it may hold credentials): %v", pathErrorCause(err))
+			p.problem(KeyKubeconfig, "is neither kubeconfig content nor a readable file (value not shown: it may hold credentials): %v", PathErrorCause(err))
 		}
 	}
-	p.problems = append(p.problems, reservedTagProblems(s.Component)...)
+	p.problems = append(p.problems, ReservedTagProblems(s.Component)...)
 	// The component's own rules, reported under the config keys they came from.
-	p.problems = append(p.problems, componentProblems(s.Component)...)
+	p.problems = append(p.problems, ComponentProblems(s.Component)...)
 	if len(p.problems) > 0 {
 		return Settings{}, &ConfigError{Problems: p.problems}
 	}
@@ -129,9 +140,9 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 	return s, nil
 }
 
-// componentProblems runs the component's validation on the settings and
+// ComponentProblems runs the component's validation on the settings and
 // names each problem by the config key that set it.
-func componentProblems(args podidentity.Args) []string {
+func ComponentProblems(args podidentity.Args) []string {
 	err := args.ValidateSettings(ComponentName)
 	var ps podidentity.Problems
 	if !errors.As(err, &ps) {
@@ -142,7 +153,7 @@ func componentProblems(args podidentity.Args) []string {
 	}
 	out := make([]string, len(ps))
 	for i, pr := range ps {
-		out[i] = key(configKeyFor(pr.Field)) + ": " + pr.Msg
+		out[i] = Key(configKeyFor(pr.Field)) + ": " + pr.Msg
 	}
 	return out
 }
@@ -164,7 +175,8 @@ func configKeyFor(field string) string {
 	return strings.Replace(field, ".presetInputs.", ".", 1)
 }
 
-func key(k string) string { return Project + ":" + k }
+// Key is a project key in full, as Pulumi names it: eks-pod-identity:<k>.
+func Key(k string) string { return Project + ":" + k }
 
 type parser struct {
 	raw      map[string]string
@@ -172,7 +184,7 @@ type parser struct {
 }
 
 func (p *parser) problem(k, format string, args ...any) {
-	p.problems = append(p.problems, key(k)+": "+fmt.Sprintf(format, args...))
+	p.problems = append(p.problems, Key(k)+": "+fmt.Sprintf(format, args...))
 }
 
 // unknownKeys names every key in the project's namespace that the program
@@ -185,7 +197,7 @@ func (p *parser) unknownKeys() {
 			continue
 		}
 		if near := closestKey(k, Keys); near != "" {
-			p.problems = append(p.problems, fmt.Sprintf("%s: unknown key (did you mean %s?)", full, key(near)))
+			p.problems = append(p.problems, fmt.Sprintf("%s: unknown key (did you mean %s?)", full, Key(near)))
 		} else {
 			p.problems = append(p.problems, fmt.Sprintf("%s: unknown key (known: %s)", full, strings.Join(slices.Sorted(slices.Values(Keys)), ", ")))
 		}
@@ -229,14 +241,14 @@ func editDistance(a, b string) int {
 }
 
 func (p *parser) str(k, def string) string {
-	if v, ok := p.raw[key(k)]; ok {
+	if v, ok := p.raw[Key(k)]; ok {
 		return v
 	}
 	return def
 }
 
 func (p *parser) boolean(k string, def bool) bool {
-	v, ok := p.raw[key(k)]
+	v, ok := p.raw[Key(k)]
 	if !ok {
 		return def
 	}
@@ -249,7 +261,7 @@ func (p *parser) boolean(k string, def bool) bool {
 }
 
 func (p *parser) tags() map[string]string {
-	v, ok := p.raw[key(KeyTags)]
+	v, ok := p.raw[Key(KeyTags)]
 	if !ok {
 		return nil
 	}
@@ -265,7 +277,7 @@ func (p *parser) tags() map[string]string {
 // and refuses unknown keys: a typo such as `serviceAcount` must not be
 // silently ignored.
 func (p *parser) workloads() []podidentity.Workload {
-	v, ok := p.raw[key(KeyWorkloads)]
+	v, ok := p.raw[Key(KeyWorkloads)]
 	if !ok {
 		return nil // reported by the component's "is empty" rule
 	}
@@ -280,13 +292,13 @@ func (p *parser) workloads() []podidentity.Workload {
 		// encoding/json matches keys case-insensitively; "RoleName" would slip
 		// through DisallowUnknownFields, so check the exact spelling first.
 		if k := misspelledKey(item); k != "" {
-			p.problems = append(p.problems, key(at)+fmt.Sprintf(": unknown key %q (allowed: %s)", k, strings.Join(jsonKeys[workloadConfig](), ", ")))
+			p.problems = append(p.problems, Key(at)+fmt.Sprintf(": unknown key %q (allowed: %s)", k, strings.Join(jsonKeys[workloadConfig](), ", ")))
 		}
 		dec := json.NewDecoder(bytes.NewReader(item))
 		dec.DisallowUnknownFields()
 		var w workloadConfig
 		if err := dec.Decode(&w); err != nil {
-			p.problems = append(p.problems, key(at)+describeDecodeError(err))
+			p.problems = append(p.problems, Key(at)+describeDecodeError(err))
 		}
 		workloads = append(workloads, w.toComponent())
 	}
@@ -340,14 +352,14 @@ func jsonKind(goKind string) string {
 	return goKind
 }
 
-// looksLikeKubeconfigContent tells a kubeconfig's text from a path to one,
+// LooksLikeKubeconfigContent tells a kubeconfig's text from a path to one,
 // as the Kubernetes provider does for its own kubeconfig input.
-func looksLikeKubeconfigContent(s string) bool {
+func LooksLikeKubeconfigContent(s string) bool {
 	return strings.Contains(s, "\n") || strings.HasPrefix(strings.TrimSpace(s), "{") || strings.Contains(s, "apiVersion:")
 }
 
-// pathErrorCause drops the path from an os error, keeping why it failed.
-func pathErrorCause(err error) error {
+// PathErrorCause drops the path from an os error, keeping why it failed.
+func PathErrorCause(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err
@@ -360,13 +372,4 @@ func expandHome(path string, env func(string) string) string {
 		return env("HOME") + "/" + rest
 	}
 	return path
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -16,7 +16,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/platform-eng/eks-pod-identity/program"
+	"github.com/platform-eng/eks-pod-identity/ekscluster"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -38,11 +39,11 @@ var standInFor = map[string]string{awsClusterType: eksClusterType, awsNodeGroupT
 // program has already accepted it); ok is false without one.
 func CreatedCluster(cfg map[string]string) (name, version string, ok bool) {
 	var b struct{ Name, Version string }
-	if json.Unmarshal([]byte(cfg[program.Project+":"+program.KeyCreateCluster]), &b) != nil || b.Name == "" {
+	if json.Unmarshal([]byte(cfg[stackconfig.Project+":"+stackconfig.KeyCreateCluster]), &b) != nil || b.Name == "" {
 		return "", "", false
 	}
 	if b.Version == "" {
-		b.Version = program.DefaultClusterVersion
+		b.Version = stackconfig.DefaultClusterVersion
 	}
 	return b.Name, b.Version, true
 }
@@ -51,18 +52,18 @@ func CreatedCluster(cfg map[string]string) (name, version string, ok bool) {
 // references to them for the components' answers.
 func (r *Recorder) registerStandIns(ctx *pulumi.Context) error {
 	c := r.Cluster
-	cluster, err := awseks.NewCluster(ctx, program.ClusterResourceName+"-eksCluster", &awseks.ClusterArgs{
+	cluster, err := awseks.NewCluster(ctx, ekscluster.ClusterResourceName+"-eksCluster", &awseks.ClusterArgs{
 		Name:      pulumi.String(c.Name),
 		Version:   pulumi.String(c.Version),
-		RoleArn:   pulumi.String(fmt.Sprintf("arn:%s:iam::%s:role/%s-eksRole-role", c.Partition, c.Account, program.ClusterResourceName)),
+		RoleArn:   pulumi.String(fmt.Sprintf("arn:%s:iam::%s:role/%s-eksRole-role", c.Partition, c.Account, ekscluster.ClusterResourceName)),
 		VpcConfig: &awseks.ClusterVpcConfigArgs{},
 	})
 	if err != nil {
 		return err
 	}
-	nodes, err := awseks.NewNodeGroup(ctx, program.NodeGroupResourceName, &awseks.NodeGroupArgs{
+	nodes, err := awseks.NewNodeGroup(ctx, ekscluster.NodeGroupResourceName, &awseks.NodeGroupArgs{
 		ClusterName:   pulumi.String(c.Name),
-		NodeRoleArn:   pulumi.String(fmt.Sprintf("arn:%s:iam::%s:role/%s", c.Partition, c.Account, AutoName(program.NodeRoleResourceName))),
+		NodeRoleArn:   pulumi.String(fmt.Sprintf("arn:%s:iam::%s:role/%s", c.Partition, c.Account, AutoName(ekscluster.NodeRoleResourceName))),
 		SubnetIds:     pulumi.StringArray{},
 		ScalingConfig: &awseks.NodeGroupScalingConfigArgs{DesiredSize: pulumi.Int(1), MinSize: pulumi.Int(1), MaxSize: pulumi.Int(1)},
 	})
@@ -107,7 +108,7 @@ func (r *Recorder) answerCreated(args pulumi.MockResourceArgs) (id string, outs 
 		return c.Name, outs, true
 	case awsNodeGroupType:
 		outs = args.Inputs.Copy()
-		name := AutoName(program.NodeGroupResourceName)
+		name := AutoName(ekscluster.NodeGroupResourceName)
 		outs["nodeGroupName"] = resource.NewStringProperty(name)
 		return c.Name + ":" + name, outs, true
 	case eksClusterType:

@@ -1,4 +1,12 @@
-package program
+// Package adoption decides what a stack takes over. The stack's natural
+// keys (add-on by cluster and name, role by name, association by cluster,
+// namespace and service account, Kubernetes objects by namespace and name)
+// are looked up before anything is registered (package discover); Decide
+// says, for each object found, whether this stack already manages it,
+// whether it may take it over (only with eks-pod-identity:adopt) and how.
+// The component carries the decision out as import IDs
+// (podidentity.Adoption). Pure: no API call, no registration.
+package adoption
 
 import (
 	"fmt"
@@ -6,23 +14,9 @@ import (
 	"strings"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/platform-eng/eks-pod-identity/discover"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 )
-
-// Taking over what exists: the stack's natural keys (add-on by cluster and
-// name, role by name, association by cluster, namespace and service
-// account, Kubernetes objects by namespace and name) are looked up before
-// anything is registered (discover.go), and PlanAdoption decides, for each
-// object found, whether this stack already manages it, whether it may take
-// it over (only with eks-pod-identity:adopt) and how.
-
-// StackTagKey is the AWS tag this program puts on the add-on, roles and
-// associations it manages, with the stack's fully qualified name as value
-// (as CloudFormation tags with aws:cloudformation:stack-name). It is how a
-// later run tells "created or adopted by this stack" from "made by hand":
-// the program cannot read its own stack's state, and importing an object
-// that is already in it plans an import-replacement (an association's
-// import ID differs from the ID Pulumi records), which deletes it.
-const StackTagKey = Project + ":stack"
 
 // The labels the component puts on every Kubernetes object it creates.
 const (
@@ -31,93 +25,10 @@ const (
 	labelWorkload = podidentity.LabelKeyWorkload
 )
 
-// Want is what the stack declares, by natural key: what discovery looks for.
-type Want struct {
-	Cluster string
-	// Component is the component's name, the app.kubernetes.io/instance label.
-	Component string
-	// Agent says whether the stack manages the eks-pod-identity-agent add-on.
-	Agent bool
-	// Image is the test pod's image.
-	Image string
-	// Workloads are the workloads with their defaults resolved, in config order.
-	Workloads []podidentity.Workload
-}
-
-// WantFor derives what the stack declares from the component's arguments.
-func WantFor(cluster, component string, args podidentity.Args) Want {
-	w := Want{Cluster: cluster, Component: component, Agent: !args.Agent.Skip, Image: args.Image}
-	if w.Image == "" {
-		w.Image = podidentity.DefaultImage
-	}
-	partition := args.Partition
-	if partition == "" {
-		partition = podidentity.DefaultPartition
-	}
-	for _, raw := range args.Workloads {
-		w.Workloads = append(w.Workloads, raw.Resolved(partition))
-	}
-	return w
-}
-
-// Existing is what discovery found under the stack's natural keys; a key
-// absent from a map (or a nil Agent) was not found.
-type Existing struct {
-	Agent *FoundAddon
-	// Roles by role name.
-	Roles map[string]*FoundRole
-	// Associations by "namespace/serviceAccount".
-	Associations map[string]*FoundAssociation
-	// ServiceAccounts and Pods by "namespace/name", Namespaces by name.
-	ServiceAccounts map[string]*FoundObject
-	Namespaces      map[string]*FoundObject
-	Pods            map[string]*FoundObject
-}
-
-// FoundAddon is an EKS add-on as DescribeAddon reports it.
-type FoundAddon struct {
-	Tags map[string]string
-}
-
-// FoundRole is an IAM role as GetRole reports it.
-type FoundRole struct {
-	Name, Path, Arn string
-	Tags            map[string]string
-}
-
-// FoundAssociation is a Pod Identity Association as
-// DescribePodIdentityAssociation reports it.
-type FoundAssociation struct {
-	ID, RoleArn string
-	// OwnerArn is set when an add-on owns the association.
-	OwnerArn string
-	Tags     map[string]string
-}
-
-// FoundObject is a Kubernetes object: its labels and, for a pod, the spec
-// fields the test pod sets.
-type FoundObject struct {
-	Labels map[string]string
-	Pod    *PodSpec
-}
-
-// PodSpec is the part of a pod's (immutable) spec the test pod declares.
-type PodSpec struct {
-	ServiceAccountName string
-	RestartPolicy      string
-	Containers         []Container
-}
-
-// Container is one container of a PodSpec.
-type Container struct {
-	Name, Image   string
-	Command, Args []string
-}
-
 // testPodCommand is what the component's test pod runs, as the walkthrough's.
 var testPodCommand = []string{"sleep", "3600"}
 
-// Plan is what PlanAdoption decided.
+// Plan is what Decide decided.
 type Plan struct {
 	// Adopt holds the import IDs for the component; nil when nothing is
 	// imported.
@@ -126,24 +37,24 @@ type Plan struct {
 	Taken []string
 }
 
-// AdoptionError lists every existing object the stack cannot go ahead with:
+// Error lists every existing object the stack cannot go ahead with:
 // conflicts (found, not managed by this stack, and adopt is off) and
 // refusals (cannot be taken over at all, or not without a replacement).
-type AdoptionError struct {
+type Error struct {
 	Conflicts []string
 	Refusals  []string
 }
 
-func (e *AdoptionError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("objects this stack would create already exist (nothing was created or changed):")
 	if len(e.Conflicts) > 0 {
-		b.WriteString("\n  not managed by this stack, and " + key(KeyAdopt) + " is off:")
+		b.WriteString("\n  not managed by this stack, and " + stackconfig.Key(stackconfig.KeyAdopt) + " is off:")
 		for _, c := range e.Conflicts {
 			b.WriteString("\n  - " + c)
 		}
 		b.WriteString("\n  To take them over (each is imported, then updated to this stack's configuration, and owned by the stack from then on): " +
-			"`pulumi config set " + key(KeyAdopt) + " true` (README: Migrating from the manual walkthrough). Otherwise delete them, or change the names the stack uses.")
+			"`pulumi config set " + stackconfig.Key(stackconfig.KeyAdopt) + " true` (README: Migrating from the manual walkthrough). Otherwise delete them, or change the names the stack uses.")
 	}
 	if len(e.Refusals) > 0 {
 		b.WriteString("\n  cannot be taken over:")
@@ -154,17 +65,17 @@ func (e *AdoptionError) Error() string {
 	return b.String()
 }
 
-// PlanAdoption decides, from what the stack wants and what exists, what
+// Decide decides, from what the stack wants and what exists, what
 // the component imports. Objects this stack manages (AWS: tagged with
-// StackTagKey = marker; Kubernetes: labelled by the component for this
+// stackconfig.StackTagKey = marker; Kubernetes: labelled by the component for this
 // workload) are left to the engine. Others are conflicts unless adopt is
 // on; with it on they are imported, except what cannot be taken over
 // without a replacement (a role's path or name spelling, a pod's spec) or
 // has another owner (another stack, an add-on, another workload of this
 // program), which is refused in any case, naming the field.
-func PlanAdoption(want Want, found Existing, adopt bool, marker string) (Plan, error) {
+func Decide(want discover.Want, found discover.Existing, adopt bool, marker string) (Plan, error) {
 	var plan Plan
-	var errs AdoptionError
+	var errs Error
 	adoption := &podidentity.Adoption{Namespaces: map[string]string{}, Workloads: map[string]podidentity.WorkloadAdoption{}}
 	// take records an object to take over, or, with adopt off, a conflict
 	// with what else the user can do about it.
@@ -181,13 +92,13 @@ func PlanAdoption(want Want, found Existing, adopt bool, marker string) (Plan, e
 	}
 
 	if a := found.Agent; want.Agent && a != nil {
-		what := fmt.Sprintf("EKS add-on %s on cluster %s (%s)", podidentity.AgentAddonName, want.Cluster, key(KeyManageAgent))
-		switch owner := a.Tags[StackTagKey]; {
+		what := fmt.Sprintf("EKS add-on %s on cluster %s (%s)", podidentity.AgentAddonName, want.Cluster, stackconfig.Key(stackconfig.KeyManageAgent))
+		switch owner := a.Tags[stackconfig.StackTagKey]; {
 		case owner == marker:
 		case owner != "":
-			refuse("%s is managed by stack %s (tag %s): one stack owns the add-on; set %s to false in this one", what, owner, StackTagKey, key(KeyManageAgent))
+			refuse("%s is managed by stack %s (tag %s): one stack owns the add-on; set %s to false in this one", what, owner, stackconfig.StackTagKey, stackconfig.Key(stackconfig.KeyManageAgent))
 		default:
-			if take(what, ", or set "+key(KeyManageAgent)+" to false to leave it alone") {
+			if take(what, ", or set "+stackconfig.Key(stackconfig.KeyManageAgent)+" to false to leave it alone") {
 				adoption.Agent = want.Cluster + ":" + podidentity.AgentAddonName
 			}
 		}
@@ -195,7 +106,9 @@ func PlanAdoption(want Want, found Existing, adopt bool, marker string) (Plan, e
 
 	namespaces := map[string]bool{}
 	for i, w := range want.Workloads {
-		at := func(field string) string { return fmt.Sprintf("%s[%d].%s", key(KeyWorkloads), i, field) }
+		at := func(field string) string {
+			return fmt.Sprintf("%s[%d].%s", stackconfig.Key(stackconfig.KeyWorkloads), i, field)
+		}
 		var wa podidentity.WorkloadAdoption
 
 		if r := found.Roles[w.RoleName]; w.RoleName != "" && r != nil {
@@ -204,10 +117,10 @@ func PlanAdoption(want Want, found Existing, adopt bool, marker string) (Plan, e
 			if path == "" {
 				path = "/"
 			}
-			switch owner := r.Tags[StackTagKey]; {
+			switch owner := r.Tags[stackconfig.StackTagKey]; {
 			case owner == marker:
 			case owner != "":
-				refuse("%s is managed by stack %s (tag %s): a role has one owner; use another roleName", what, owner, StackTagKey)
+				refuse("%s is managed by stack %s (tag %s): a role has one owner; use another roleName", what, owner, stackconfig.StackTagKey)
 			case r.Name != w.RoleName:
 				// IAM role names are unique regardless of case; Pulumi would
 				// see the name change and replace the role.
@@ -224,12 +137,12 @@ func PlanAdoption(want Want, found Existing, adopt bool, marker string) (Plan, e
 
 		if as := found.Associations[w.Namespace+"/"+w.ServiceAccount]; as != nil {
 			what := fmt.Sprintf("pod identity association %s for %s/%s on cluster %s (%s)", as.ID, w.Namespace, w.ServiceAccount, want.Cluster, at("serviceAccount"))
-			switch owner := as.Tags[StackTagKey]; {
+			switch owner := as.Tags[stackconfig.StackTagKey]; {
 			case as.OwnerArn != "":
 				refuse("%s belongs to %s, which manages it: remove it from that add-on's podIdentityAssociations first (EKS allows one association per service account)", what, as.OwnerArn)
 			case owner == marker:
 			case owner != "":
-				refuse("%s is managed by stack %s (tag %s): EKS allows one association per service account; remove the workload from one of the stacks", what, owner, StackTagKey)
+				refuse("%s is managed by stack %s (tag %s): EKS allows one association per service account; remove the workload from one of the stacks", what, owner, stackconfig.StackTagKey)
 			default:
 				if take(what, "") {
 					wa.Association = want.Cluster + "," + as.ID
@@ -326,7 +239,7 @@ const (
 // one's, or nobody's. Labels do not name the stack: two stacks of this
 // program with the same component and workload names on one cluster would
 // look alike, but then their associations (tagged per stack) conflict first.
-func kubeOwner(o *FoundObject, component, workload string) kubeOwnership {
+func kubeOwner(o *discover.FoundObject, component, workload string) kubeOwnership {
 	if o.Labels[labelPartOf] != podidentity.LabelPartOf {
 		return unmanaged
 	}
@@ -338,7 +251,7 @@ func kubeOwner(o *FoundObject, component, workload string) kubeOwnership {
 
 // podDifference names the first field in which a live pod's spec differs
 // from the test pod's, with both values, or returns "" when it matches.
-func podDifference(p *PodSpec, serviceAccount, image string) (field, live, declared string) {
+func podDifference(p *discover.PodSpec, serviceAccount, image string) (field, live, declared string) {
 	if p == nil {
 		return "spec", "unknown", "the test pod's"
 	}
@@ -364,30 +277,4 @@ func podDifference(p *PodSpec, serviceAccount, image string) (field, live, decla
 		return "spec.containers[0].args", list(c.Args), "none"
 	}
 	return "", "", ""
-}
-
-// reservedTagProblems refuses tags that would overwrite StackTagKey, which
-// the program sets itself.
-func reservedTagProblems(args podidentity.Args) []string {
-	var out []string
-	if _, ok := args.Tags[StackTagKey]; ok {
-		out = append(out, fmt.Sprintf("%s: %q is reserved: the program tags what this stack manages with it", key(KeyTags), StackTagKey))
-	}
-	for i, w := range args.Workloads {
-		if _, ok := w.Tags[StackTagKey]; ok {
-			out = append(out, fmt.Sprintf("%s[%d].tags: %q is reserved: the program tags what this stack manages with it", key(KeyWorkloads), i, StackTagKey))
-		}
-	}
-	return out
-}
-
-// withStackTag adds StackTagKey to the tags of everything the component
-// tags (the add-on, roles and associations).
-func withStackTag(tags map[string]string, marker string) map[string]string {
-	out := make(map[string]string, len(tags)+1)
-	for k, v := range tags {
-		out[k] = v
-	}
-	out[StackTagKey] = marker
-	return out
 }

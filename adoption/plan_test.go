@@ -1,4 +1,4 @@
-package program
+package adoption
 
 import (
 	"errors"
@@ -7,48 +7,29 @@ import (
 	"testing"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/platform-eng/eks-pod-identity/discover"
+	"github.com/platform-eng/eks-pod-identity/discover/discovertest"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 )
 
-const (
-	testMarker = "organization/eks-pod-identity/dev"
-	walkAssoc  = "a-0123456789abcdef0"
-	walkRole   = "EKSPodIdentityS3Role"
-	walkPod    = "aws-cli-pod-identity"
+const testMarker = "organization/eks-pod-identity/dev"
+
+var (
+	devWant     = discovertest.DevWant
+	walkthrough = discovertest.Walkthrough
+	walkAssoc   = discovertest.WalkAssoc
+	walkRole    = discovertest.WalkRole
+	walkPod     = discovertest.WalkPod
 )
-
-// devWant is what the dev stack (the walkthrough) declares.
-func devWant() Want {
-	return WantFor("my-eks-cluster", ComponentName, podidentity.Args{Workloads: []podidentity.Workload{{
-		ServiceAccount: "pod-id-sa", Namespace: "default", RoleName: walkRole,
-		TestPod: true, TestPodName: walkPod, Verify: true,
-	}}})
-}
-
-// walkthrough is what the manual walkthrough leaves behind: nothing tagged
-// or labelled, the open trust policy's role at path /, the aws-cli pod.
-func walkthrough() Existing {
-	return Existing{
-		Agent: &FoundAddon{},
-		Roles: map[string]*FoundRole{walkRole: {Name: walkRole, Path: "/", Arn: "arn:aws:iam::123456789012:role/" + walkRole}},
-		Associations: map[string]*FoundAssociation{"default/pod-id-sa": {
-			ID: walkAssoc, RoleArn: "arn:aws:iam::123456789012:role/" + walkRole}},
-		ServiceAccounts: map[string]*FoundObject{"default/pod-id-sa": {}},
-		Namespaces:      map[string]*FoundObject{},
-		Pods: map[string]*FoundObject{"default/" + walkPod: {Pod: &PodSpec{
-			ServiceAccountName: "pod-id-sa", RestartPolicy: "Never",
-			Containers: []Container{{Name: "aws-cli", Image: "amazon/aws-cli:latest", Command: []string{"sleep", "3600"}}},
-		}}},
-	}
-}
 
 // managed is the walkthrough after the adopting `up`: tagged and labelled.
-func managed() Existing {
+func managed() discover.Existing {
 	e := walkthrough()
-	e.Agent.Tags = map[string]string{StackTagKey: testMarker}
-	e.Roles[walkRole].Tags = map[string]string{StackTagKey: testMarker}
-	e.Associations["default/pod-id-sa"].Tags = map[string]string{StackTagKey: testMarker}
+	e.Agent.Tags = map[string]string{stackconfig.StackTagKey: testMarker}
+	e.Roles[walkRole].Tags = map[string]string{stackconfig.StackTagKey: testMarker}
+	e.Associations["default/pod-id-sa"].Tags = map[string]string{stackconfig.StackTagKey: testMarker}
 	labels := func() map[string]string {
-		return map[string]string{labelPartOf: "eks-pod-identity", labelInstance: ComponentName, labelWorkload: "pod-id-sa"}
+		return map[string]string{labelPartOf: "eks-pod-identity", labelInstance: stackconfig.ComponentName, labelWorkload: "pod-id-sa"}
 	}
 	e.ServiceAccounts["default/pod-id-sa"].Labels = labels()
 	e.Pods["default/"+walkPod].Labels = labels()
@@ -60,7 +41,7 @@ func TestWantForResolvesTheComponentsDefaults(t *testing.T) {
 	if w.Image != podidentity.DefaultImage || !w.Agent || w.Component != "pod-identity" {
 		t.Errorf("want = %+v", w)
 	}
-	wl := WantFor("c", "pi", podidentity.Args{Agent: podidentity.Agent{Skip: true}, Workloads: []podidentity.Workload{{ServiceAccount: "sa", TestPod: true}}}).Workloads[0]
+	wl := discover.WantFor("c", "pi", podidentity.Args{Agent: podidentity.Agent{Skip: true}, Workloads: []podidentity.Workload{{ServiceAccount: "sa", TestPod: true}}}).Workloads[0]
 	if wl.Name != "sa" || wl.Namespace != "default" || wl.TestPodName != "aws-cli-sa" {
 		t.Errorf("resolved workload = %+v", wl)
 	}
@@ -76,8 +57,8 @@ func TestPlanAdoption(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		want  func() Want
-		found func() Existing
+		want  func() discover.Want
+		found func() discover.Existing
 		adopt bool
 		// expected
 		adoption  *podidentity.Adoption
@@ -85,8 +66,8 @@ func TestPlanAdoption(t *testing.T) {
 		conflicts []string // substrings, one per conflict, in order
 		refusals  []string // substrings, one per refusal, in order
 	}{
-		{name: "nothing exists", found: func() Existing { return Existing{} }},
-		{name: "nothing exists, adopt on", found: func() Existing { return Existing{} }, adopt: true},
+		{name: "nothing exists", found: func() discover.Existing { return discover.Existing{} }},
+		{name: "nothing exists, adopt on", found: func() discover.Existing { return discover.Existing{} }, adopt: true},
 		{
 			name: "walkthrough without the switch: every object is a conflict", found: walkthrough,
 			conflicts: []string{
@@ -102,16 +83,16 @@ func TestPlanAdoption(t *testing.T) {
 		{name: "after adoption, switch off: no conflict", found: managed},
 		{
 			name: "agent not managed: a found add-on is none of the stack's business",
-			want: func() Want { w := devWant(); w.Agent = false; return w },
-			found: func() Existing {
+			want: func() discover.Want { w := devWant(); w.Agent = false; return w },
+			found: func() discover.Existing {
 				e := managed()
-				e.Agent = &FoundAddon{Tags: map[string]string{StackTagKey: "organization/platform/prod"}}
+				e.Agent = &discover.FoundAddon{Tags: map[string]string{stackconfig.StackTagKey: "organization/platform/prod"}}
 				return e
 			},
 		},
 		{
 			name:  "another stack's role, add-on and association are refused with the switch on",
-			found: func() Existing { e := managed(); retag(e, "organization/eks-pod-identity/other"); return e },
+			found: func() discover.Existing { e := managed(); retag(e, "organization/eks-pod-identity/other"); return e },
 			adopt: true,
 			refusals: []string{
 				"EKS add-on eks-pod-identity-agent on cluster my-eks-cluster (eks-pod-identity:manageAgent) is managed by stack organization/eks-pod-identity/other",
@@ -121,26 +102,30 @@ func TestPlanAdoption(t *testing.T) {
 		},
 		{
 			name:  "and without it",
-			found: func() Existing { e := managed(); retag(e, "organization/eks-pod-identity/other"); return e },
+			found: func() discover.Existing { e := managed(); retag(e, "organization/eks-pod-identity/other"); return e },
 			refusals: []string{
 				"is managed by stack organization/eks-pod-identity/other", "is managed by stack", "is managed by stack",
 			},
 		},
 		{
 			name:     "a role at another path would be replaced: refused, naming rolePath",
-			found:    func() Existing { e := walkthrough(); e.Roles[walkRole].Path = "/legacy/"; return e },
+			found:    func() discover.Existing { e := walkthrough(); e.Roles[walkRole].Path = "/legacy/"; return e },
 			adopt:    true,
 			refusals: []string{`has path "/legacy/", but eks-pod-identity:workloads[0].rolePath is "/": IAM cannot move a role to another path, so taking it over would replace it; set eks-pod-identity:workloads[0].rolePath to "/legacy/"`},
 		},
 		{
-			name:     "a role spelled differently would be replaced: refused, naming roleName",
-			found:    func() Existing { e := walkthrough(); e.Roles[walkRole].Name = "eksPodIdentityS3Role"; return e },
+			name: "a role spelled differently would be replaced: refused, naming roleName",
+			found: func() discover.Existing {
+				e := walkthrough()
+				e.Roles[walkRole].Name = "eksPodIdentityS3Role"
+				return e
+			},
 			adopt:    true,
 			refusals: []string{`the role is spelled "eksPodIdentityS3Role" in IAM; eks-pod-identity:workloads[0].roleName must match it exactly`},
 		},
 		{
 			name: "an association an add-on owns is refused",
-			found: func() Existing {
+			found: func() discover.Existing {
 				e := walkthrough()
 				e.Associations["default/pod-id-sa"].OwnerArn = "arn:aws:eks:us-east-1:123456789012:addon/my-eks-cluster/aws-ebs-csi-driver/x"
 				return e
@@ -150,7 +135,7 @@ func TestPlanAdoption(t *testing.T) {
 		},
 		{
 			name: "a pod with another image cannot be taken over: refused with the command to delete it",
-			found: func() Existing {
+			found: func() discover.Existing {
 				e := walkthrough()
 				e.Pods["default/"+walkPod].Pod.Containers[0].Image = "mirror/aws-cli:2"
 				return e
@@ -160,7 +145,7 @@ func TestPlanAdoption(t *testing.T) {
 		},
 		{
 			name: "objects another workload of the program labelled are refused",
-			found: func() Existing {
+			found: func() discover.Existing {
 				e := managed()
 				e.ServiceAccounts["default/pod-id-sa"].Labels[labelWorkload] = "old-name"
 				return e
@@ -170,8 +155,8 @@ func TestPlanAdoption(t *testing.T) {
 		},
 		{
 			name: "external service accounts are the user's: not taken over",
-			want: func() Want { w := devWant(); w.Workloads[0].ExternalServiceAccount = true; return w },
-			found: func() Existing {
+			want: func() discover.Want { w := devWant(); w.Workloads[0].ExternalServiceAccount = true; return w },
+			found: func() discover.Existing {
 				e := managed()
 				e.ServiceAccounts["default/pod-id-sa"].Labels = nil
 				return e
@@ -179,18 +164,20 @@ func TestPlanAdoption(t *testing.T) {
 		},
 		{
 			name: "a namespace the stack creates is taken over by its name",
-			want: func() Want {
+			want: func() discover.Want {
 				w := devWant()
 				w.Workloads[0].Namespace, w.Workloads[0].CreateNamespace = "apps", true
 				return w
 			},
-			found: func() Existing { return Existing{Namespaces: map[string]*FoundObject{"apps": {}}} },
+			found: func() discover.Existing {
+				return discover.Existing{Namespaces: map[string]*discover.FoundObject{"apps": {}}}
+			},
 			adopt: true, taken: 1,
 			adoption: &podidentity.Adoption{Namespaces: map[string]string{"apps": "apps"}},
 		},
 		{
 			name: "conflicts and refusals are reported together",
-			found: func() Existing {
+			found: func() discover.Existing {
 				e := walkthrough()
 				e.Pods["default/"+walkPod].Pod.RestartPolicy = "Always"
 				return e
@@ -205,7 +192,7 @@ func TestPlanAdoption(t *testing.T) {
 			if tt.want != nil {
 				want = tt.want()
 			}
-			plan, err := PlanAdoption(want, tt.found(), tt.adopt, testMarker)
+			plan, err := Decide(want, tt.found(), tt.adopt, testMarker)
 			if len(tt.conflicts)+len(tt.refusals) == 0 {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -218,9 +205,9 @@ func TestPlanAdoption(t *testing.T) {
 				}
 				return
 			}
-			var ae *AdoptionError
+			var ae *Error
 			if !errors.As(err, &ae) {
-				t.Fatalf("want an AdoptionError, got %v", err)
+				t.Fatalf("want an Error, got %v", err)
 			}
 			matchEach(t, "conflicts", ae.Conflicts, tt.conflicts)
 			matchEach(t, "refusals", ae.Refusals, tt.refusals)
@@ -235,10 +222,10 @@ func TestPlanAdoption(t *testing.T) {
 	}
 }
 
-func retag(e Existing, owner string) {
-	e.Agent.Tags[StackTagKey] = owner
-	e.Roles[walkRole].Tags[StackTagKey] = owner
-	e.Associations["default/pod-id-sa"].Tags[StackTagKey] = owner
+func retag(e discover.Existing, owner string) {
+	e.Agent.Tags[stackconfig.StackTagKey] = owner
+	e.Roles[walkRole].Tags[stackconfig.StackTagKey] = owner
+	e.Associations["default/pod-id-sa"].Tags[stackconfig.StackTagKey] = owner
 }
 
 func matchEach(t *testing.T, what string, got, want []string) {
@@ -254,23 +241,23 @@ func matchEach(t *testing.T, what string, got, want []string) {
 }
 
 func TestPodDifference(t *testing.T) {
-	walk := func() *PodSpec {
-		return &PodSpec{ServiceAccountName: "sa", RestartPolicy: "Never",
-			Containers: []Container{{Name: "aws-cli", Image: "img", Command: []string{"sleep", "3600"}}}}
+	walk := func() *discover.PodSpec {
+		return &discover.PodSpec{ServiceAccountName: "sa", RestartPolicy: "Never",
+			Containers: []discover.Container{{Name: "aws-cli", Image: "img", Command: []string{"sleep", "3600"}}}}
 	}
 	tests := []struct {
 		name  string
-		edit  func(*PodSpec)
+		edit  func(*discover.PodSpec)
 		field string
 	}{
-		{"the walkthrough's pod matches", func(*PodSpec) {}, ""},
-		{"service account", func(p *PodSpec) { p.ServiceAccountName = "default" }, "spec.serviceAccountName"},
-		{"restart policy", func(p *PodSpec) { p.RestartPolicy = "OnFailure" }, "spec.restartPolicy"},
-		{"a second container", func(p *PodSpec) { p.Containers = append(p.Containers, Container{Name: "side"}) }, "spec.containers"},
-		{"container name", func(p *PodSpec) { p.Containers[0].Name = "cli" }, "spec.containers[0].name"},
-		{"image", func(p *PodSpec) { p.Containers[0].Image = "other" }, "spec.containers[0].image"},
-		{"command", func(p *PodSpec) { p.Containers[0].Command = []string{"sleep", "60"} }, "spec.containers[0].command"},
-		{"args", func(p *PodSpec) { p.Containers[0].Args = []string{"x"} }, "spec.containers[0].args"},
+		{"the walkthrough's pod matches", func(*discover.PodSpec) {}, ""},
+		{"service account", func(p *discover.PodSpec) { p.ServiceAccountName = "default" }, "spec.serviceAccountName"},
+		{"restart policy", func(p *discover.PodSpec) { p.RestartPolicy = "OnFailure" }, "spec.restartPolicy"},
+		{"a second container", func(p *discover.PodSpec) { p.Containers = append(p.Containers, discover.Container{Name: "side"}) }, "spec.containers"},
+		{"container name", func(p *discover.PodSpec) { p.Containers[0].Name = "cli" }, "spec.containers[0].name"},
+		{"image", func(p *discover.PodSpec) { p.Containers[0].Image = "other" }, "spec.containers[0].image"},
+		{"command", func(p *discover.PodSpec) { p.Containers[0].Command = []string{"sleep", "60"} }, "spec.containers[0].command"},
+		{"args", func(p *discover.PodSpec) { p.Containers[0].Args = []string{"x"} }, "spec.containers[0].args"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,23 +270,5 @@ func TestPodDifference(t *testing.T) {
 	}
 	if field, _, _ := podDifference(nil, "sa", "img"); field != "spec" {
 		t.Errorf("a pod without a spec matched")
-	}
-}
-
-func TestReservedTagIsRefused(t *testing.T) {
-	cfg := baseConfig()
-	cfg["eks-pod-identity:tags"] = `{"eks-pod-identity:stack":"x"}`
-	cfg["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","tags":{"eks-pod-identity:stack":"y"}}]`
-	_, err := Parse(cfg, noEnv)
-	var ce *ConfigError
-	if !errors.As(err, &ce) {
-		t.Fatalf("want a ConfigError, got %v", err)
-	}
-	matchEach(t, "problems", ce.Problems, []string{
-		`eks-pod-identity:tags: "eks-pod-identity:stack" is reserved`,
-		`eks-pod-identity:workloads[0].tags: "eks-pod-identity:stack" is reserved`,
-	})
-	if got := withStackTag(map[string]string{"team": "a"}, testMarker); !reflect.DeepEqual(got, map[string]string{"team": "a", StackTagKey: testMarker}) {
-		t.Errorf("withStackTag = %v", got)
 	}
 }

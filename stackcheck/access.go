@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
-	"github.com/platform-eng/eks-pod-identity/internal/iampolicy"
+	"github.com/platform-eng/eks-pod-identity/iampolicy"
 )
 
 // cliServices maps aws CLI commands to the IAM service prefix their calls

@@ -1,4 +1,4 @@
-package program
+package discover
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -27,10 +29,10 @@ type KubeAPILookup struct {
 // an optional context, as the Kubernetes provider reads them.
 func NewKubeAPILookup(kubeconfig, kubeContext string) (*KubeAPILookup, error) {
 	content := []byte(kubeconfig)
-	if !looksLikeKubeconfigContent(kubeconfig) {
+	if !stackconfig.LooksLikeKubeconfigContent(kubeconfig) {
 		b, err := os.ReadFile(kubeconfig)
 		if err != nil {
-			return nil, fmt.Errorf("read kubeconfig: %w", pathErrorCause(err))
+			return nil, fmt.Errorf("read kubeconfig: %w", stackconfig.PathErrorCause(err))
 		}
 		content = b
 	}

@@ -1,4 +1,10 @@
-package program
+// Package discover finds what already exists under the stack's natural
+// keys, before anything is registered: read-only lookups behind two
+// interfaces (AWSLookup, KubeLookup), their real implementations over the
+// AWS SDK for Go v2 and client-go (aws.go, kube.go), and Nothing, the world
+// of the mocks and the offline check. This is the only package that links
+// the AWS SDK and client-go.
+package discover
 
 import (
 	"context"
@@ -30,7 +36,7 @@ type KubeLookup interface {
 
 // Lookups are the two readers discovery uses: the real ones talk to AWS
 // with the stack's AWS identity and to the cluster with the stack's
-// kubeconfig (discover_aws.go, discover_kube.go); tests pass fakes.
+// kubeconfig (aws.go, kube.go); tests pass fakes.
 type Lookups struct {
 	AWS  AWSLookup
 	Kube KubeLookup
@@ -151,3 +157,101 @@ func Discover(ctx context.Context, l Lookups, want Want) (Existing, error) {
 	}
 	return found, nil
 }
+
+// Want is what the stack declares, by natural key: what discovery looks for.
+type Want struct {
+	Cluster string
+	// Component is the component's name, the app.kubernetes.io/instance label.
+	Component string
+	// Agent says whether the stack manages the eks-pod-identity-agent add-on.
+	Agent bool
+	// Image is the test pod's image.
+	Image string
+	// Workloads are the workloads with their defaults resolved, in config order.
+	Workloads []podidentity.Workload
+}
+
+// WantFor derives what the stack declares from the component's arguments.
+func WantFor(cluster, component string, args podidentity.Args) Want {
+	w := Want{Cluster: cluster, Component: component, Agent: !args.Agent.Skip, Image: args.Image}
+	if w.Image == "" {
+		w.Image = podidentity.DefaultImage
+	}
+	partition := args.Partition
+	if partition == "" {
+		partition = podidentity.DefaultPartition
+	}
+	for _, raw := range args.Workloads {
+		w.Workloads = append(w.Workloads, raw.Resolved(partition))
+	}
+	return w
+}
+
+// Existing is what discovery found under the stack's natural keys; a key
+// absent from a map (or a nil Agent) was not found.
+type Existing struct {
+	Agent *FoundAddon
+	// Roles by role name.
+	Roles map[string]*FoundRole
+	// Associations by "namespace/serviceAccount".
+	Associations map[string]*FoundAssociation
+	// ServiceAccounts and Pods by "namespace/name", Namespaces by name.
+	ServiceAccounts map[string]*FoundObject
+	Namespaces      map[string]*FoundObject
+	Pods            map[string]*FoundObject
+}
+
+// FoundAddon is an EKS add-on as DescribeAddon reports it.
+type FoundAddon struct {
+	Tags map[string]string
+}
+
+// FoundRole is an IAM role as GetRole reports it.
+type FoundRole struct {
+	Name, Path, Arn string
+	Tags            map[string]string
+}
+
+// FoundAssociation is a Pod Identity Association as
+// DescribePodIdentityAssociation reports it.
+type FoundAssociation struct {
+	ID, RoleArn string
+	// OwnerArn is set when an add-on owns the association.
+	OwnerArn string
+	Tags     map[string]string
+}
+
+// FoundObject is a Kubernetes object: its labels and, for a pod, the spec
+// fields the test pod sets.
+type FoundObject struct {
+	Labels map[string]string
+	Pod    *PodSpec
+}
+
+// PodSpec is the part of a pod's (immutable) spec the test pod declares.
+type PodSpec struct {
+	ServiceAccountName string
+	RestartPolicy      string
+	Containers         []Container
+}
+
+// Container is one container of a PodSpec.
+type Container struct {
+	Name, Image   string
+	Command, Args []string
+}
+
+// Nothing is the world under mocks and in the offline check: every lookup
+// finds nothing.
+type Nothing struct{}
+
+func (Nothing) Role(context.Context, string) (*FoundRole, error)           { return nil, nil }
+func (Nothing) Addon(context.Context, string, string) (*FoundAddon, error) { return nil, nil }
+func (Nothing) Association(context.Context, string, string, string) (*FoundAssociation, error) {
+	return nil, nil
+}
+func (Nothing) Namespace(context.Context, string) (*FoundObject, error) { return nil, nil }
+func (Nothing) ServiceAccount(context.Context, string, string) (*FoundObject, error) {
+	return nil, nil
+}
+func (Nothing) Pod(context.Context, string, string) (*FoundObject, error) { return nil, nil }

@@ -1,4 +1,4 @@
-package program
+package stackconfig
 
 import (
 	"errors"
@@ -390,16 +390,16 @@ func TestPulumiYamlMatchesTheProgram(t *testing.T) {
 		if decl.Description == "" {
 			t.Errorf("%s has no description", k)
 		}
-		if _, set := withDefaults[key(k)]; set {
+		if _, set := withDefaults[Key(k)]; set {
 			continue // the stack sets it, as clusterName in baseConfig
 		}
 		switch d := decl.Default.(type) {
 		case string:
-			withDefaults[key(k)] = d
+			withDefaults[Key(k)] = d
 		case bool:
-			withDefaults[key(k)] = map[bool]string{true: "true", false: "false"}[d]
+			withDefaults[Key(k)] = map[bool]string{true: "true", false: "false"}[d]
 		case map[string]any:
-			withDefaults[key(k)] = "{}"
+			withDefaults[Key(k)] = "{}"
 		}
 	}
 	fromYaml, err := Parse(withDefaults, noEnv)

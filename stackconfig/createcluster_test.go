@@ -1,4 +1,4 @@
-package program
+package stackconfig
 
 import (
 	"errors"
@@ -250,35 +250,11 @@ func TestAmiType(t *testing.T) {
 	}
 }
 
-func TestUpdateKubeconfigCommand(t *testing.T) {
-	for _, tc := range []struct {
-		id   TokenIdentity
-		want string
-	}{
-		{TokenIdentity{}, "aws eks update-kubeconfig --region us-east-1 --name sandbox-eks"},
-		{TokenIdentity{Profile: "platform"}, "aws eks update-kubeconfig --region us-east-1 --name sandbox-eks --profile platform"},
-		{TokenIdentity{RoleArn: "arn:aws:iam::111122223333:role/deploy", Profile: "p"},
-			"aws eks update-kubeconfig --region us-east-1 --name sandbox-eks --role-arn arn:aws:iam::111122223333:role/deploy --profile p"},
-	} {
-		if got := UpdateKubeconfigCommand("us-east-1", "sandbox-eks", tc.id); got != tc.want {
-			t.Errorf("got  %s\nwant %s", got, tc.want)
-		}
-	}
-}
-
 func TestClusterTagsMergeStackTags(t *testing.T) {
 	s := ClusterSpec{Tags: map[string]string{"team": "lab", "purpose": "sandbox"}}
 	got := s.ClusterTags(map[string]string{"team": "platform", "cost-center": "42"})
 	want := map[string]string{"team": "lab", "purpose": "sandbox", "cost-center": "42"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("tags = %v, want %v", got, want)
-	}
-}
-
-func TestNodeRoleTrustPolicy(t *testing.T) {
-	got := NodeRoleTrustPolicy("amazonaws.com.cn")
-	want := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com.cn"},"Action":"sts:AssumeRole"}]}`
-	if got != want {
-		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }

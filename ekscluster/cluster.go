@@ -1,30 +1,45 @@
-package program
+// Package ekscluster finds the stack's EKS cluster or creates it: the
+// lookup and the checks that refuse a cluster Pod Identity cannot serve,
+// the kubeconfig `aws eks update-kubeconfig` would write for it, and the
+// createCluster path's pulumi-eks cluster and managed node group.
+package ekscluster
 
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// MinKubernetesVersion is the oldest EKS version with Pod Identity.
-const MinKubernetesVersion = "1.24"
+// Find looks up the stack's existing cluster (on the stack's default AWS
+// provider) and refuses one Pod Identity cannot serve.
+func Find(ctx *pulumi.Context, s stackconfig.Settings) (*eks.LookupClusterResult, error) {
+	c, err := eks.LookupCluster(ctx, &eks.LookupClusterArgs{Name: s.ClusterName})
+	if err != nil {
+		return nil, fmt.Errorf("look up EKS cluster %q in %s: %w", s.ClusterName, s.Region, err)
+	}
+	if err := Check(c, !s.Component.Agent.Skip); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
 
-// CheckCluster refuses clusters Pod Identity cannot serve, and settings that
+// Check refuses clusters Pod Identity cannot serve, and settings that
 // would conflict with what the cluster already has, before anything is
 // created.
-func CheckCluster(c *eks.LookupClusterResult, manageAgent bool) error {
-	if !versionAtLeast(c.Version, MinKubernetesVersion) {
+func Check(c *eks.LookupClusterResult, manageAgent bool) error {
+	if !stackconfig.VersionAtLeast(c.Version, stackconfig.MinKubernetesVersion) {
 		return fmt.Errorf("cluster %q runs Kubernetes %q; EKS Pod Identity needs %s or later: upgrade the cluster first",
-			c.Name, c.Version, MinKubernetesVersion)
+			c.Name, c.Version, stackconfig.MinKubernetesVersion)
 	}
 	if manageAgent && autoMode(c) {
 		return fmt.Errorf("cluster %q runs EKS Auto Mode, which has the Pod Identity Agent built in and conflicts with the %s add-on: set %s:%s to false",
-			c.Name, "eks-pod-identity-agent", Project, KeyManageAgent)
+			c.Name, "eks-pod-identity-agent", stackconfig.Project, stackconfig.KeyManageAgent)
 	}
-	if partition := arnPartition(c.Arn); partition == "" {
+	if partition := Partition(c.Arn); partition == "" {
 		return fmt.Errorf("cluster %q has no usable ARN (%q)", c.Name, c.Arn)
 	}
 	if len(c.CertificateAuthorities) == 0 || c.Endpoint == "" {
@@ -42,29 +57,8 @@ func autoMode(c *eks.LookupClusterResult) bool {
 	return false
 }
 
-// versionAtLeast compares "major.minor" versions as EKS reports them.
-func versionAtLeast(version, min string) bool {
-	vMaj, vMin, ok1 := majorMinor(version)
-	mMaj, mMin, ok2 := majorMinor(min)
-	if !ok1 || !ok2 {
-		return false
-	}
-	return vMaj > mMaj || (vMaj == mMaj && vMin >= mMin)
-}
-
-func majorMinor(v string) (int, int, bool) {
-	maj, rest, ok := strings.Cut(strings.TrimPrefix(v, "v"), ".")
-	if !ok {
-		return 0, 0, false
-	}
-	min, _, _ := strings.Cut(rest, ".")
-	a, err1 := strconv.Atoi(maj)
-	b, err2 := strconv.Atoi(min)
-	return a, b, err1 == nil && err2 == nil
-}
-
-// arnPartition returns an ARN's partition, or "" if s is not an ARN.
-func arnPartition(arn string) string {
+// Partition returns an ARN's partition, or "" if s is not an ARN.
+func Partition(arn string) string {
 	parts := strings.SplitN(arn, ":", 3)
 	if len(parts) < 3 || parts[0] != "arn" || parts[1] == "" {
 		return ""
@@ -72,11 +66,24 @@ func arnPartition(arn string) string {
 	return parts[1]
 }
 
-// ClusterKubeconfig is the kubeconfig `aws eks update-kubeconfig` would
+// UpdateKubeconfigCommand is the command a user runs next to reach the new
+// cluster with kubectl, as the same identity the stack deployed with.
+func UpdateKubeconfigCommand(region, cluster string, id stackconfig.TokenIdentity) string {
+	cmd := fmt.Sprintf("aws eks update-kubeconfig --region %s --name %s", region, cluster)
+	if id.RoleArn != "" {
+		cmd += " --role-arn " + id.RoleArn
+	}
+	if id.Profile != "" {
+		cmd += " --profile " + id.Profile
+	}
+	return cmd
+}
+
+// Kubeconfig is the kubeconfig `aws eks update-kubeconfig` would
 // write: the cluster's endpoint and CA, authenticated by an exec of
 // `aws eks get-token`, the same credentials the walkthrough's kubectl uses.
 // It holds no secret; the token is fetched at each use.
-func ClusterKubeconfig(c *eks.LookupClusterResult, s Settings) (string, error) {
+func Kubeconfig(c *eks.LookupClusterResult, s stackconfig.Settings) (string, error) {
 	args := []string{"--region", s.Region, "eks", "get-token", "--cluster-name", c.Name, "--output", "json"}
 	id := s.Token
 	if id.RoleArn != "" {

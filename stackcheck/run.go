@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/platform-eng/eks-pod-identity/program"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 )
@@ -38,7 +39,7 @@ func Run(stack string, cfg Config, mocks pulumi.MockResourceMonitor) (*program.D
 			}
 		}
 		return nil
-	}, pulumi.WithMocks(program.Project, stack, mocks), withConfig(cfg))
+	}, pulumi.WithMocks(stackconfig.Project, stack, mocks), withConfig(cfg))
 	return deployment, exports, err
 }
 

@@ -1,4 +1,4 @@
-package program
+package discover_test
 
 import (
 	"context"
@@ -16,12 +16,16 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/platform-eng/eks-pod-identity/discover"
+
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/platform-eng/eks-pod-identity/discover/discovertest"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 )
 
 // fakeWorld answers lookups from maps and records what was asked.
 type fakeWorld struct {
-	Existing
+	discover.Existing
 	fail map[string]error // by the asked key
 	mu   sync.Mutex
 	asks []string
@@ -34,36 +38,36 @@ func (f *fakeWorld) ask(k string) error {
 	return f.fail[k]
 }
 
-func (f *fakeWorld) Role(_ context.Context, name string) (*FoundRole, error) {
+func (f *fakeWorld) Role(_ context.Context, name string) (*discover.FoundRole, error) {
 	return f.Roles[name], f.ask("role " + name)
 }
-func (f *fakeWorld) Addon(_ context.Context, cluster, name string) (*FoundAddon, error) {
+func (f *fakeWorld) Addon(_ context.Context, cluster, name string) (*discover.FoundAddon, error) {
 	return f.Agent, f.ask("addon " + cluster + " " + name)
 }
-func (f *fakeWorld) Association(_ context.Context, cluster, ns, sa string) (*FoundAssociation, error) {
+func (f *fakeWorld) Association(_ context.Context, cluster, ns, sa string) (*discover.FoundAssociation, error) {
 	return f.Associations[ns+"/"+sa], f.ask("association " + cluster + " " + ns + "/" + sa)
 }
-func (f *fakeWorld) Namespace(_ context.Context, name string) (*FoundObject, error) {
+func (f *fakeWorld) Namespace(_ context.Context, name string) (*discover.FoundObject, error) {
 	return f.Namespaces[name], f.ask("namespace " + name)
 }
-func (f *fakeWorld) ServiceAccount(_ context.Context, ns, name string) (*FoundObject, error) {
+func (f *fakeWorld) ServiceAccount(_ context.Context, ns, name string) (*discover.FoundObject, error) {
 	return f.ServiceAccounts[ns+"/"+name], f.ask("serviceaccount " + ns + "/" + name)
 }
-func (f *fakeWorld) Pod(_ context.Context, ns, name string) (*FoundObject, error) {
+func (f *fakeWorld) Pod(_ context.Context, ns, name string) (*discover.FoundObject, error) {
 	return f.Pods[ns+"/"+name], f.ask("pod " + ns + "/" + name)
 }
 
 func TestDiscoverAsksForEachNaturalKeyOnce(t *testing.T) {
-	world := &fakeWorld{Existing: walkthrough()}
-	want := WantFor("my-eks-cluster", ComponentName, podidentity.Args{Workloads: []podidentity.Workload{
-		{ServiceAccount: "pod-id-sa", RoleName: walkRole, TestPod: true, TestPodName: walkPod},
+	world := &fakeWorld{Existing: discovertest.Walkthrough()}
+	want := discover.WantFor("my-eks-cluster", stackconfig.ComponentName, podidentity.Args{Workloads: []podidentity.Workload{
+		{ServiceAccount: "pod-id-sa", RoleName: discovertest.WalkRole, TestPod: true, TestPodName: discovertest.WalkPod},
 		// Same role and namespace again: asked once each.
-		{Name: "second", ServiceAccount: "b", Namespace: "apps", CreateNamespace: true, RoleName: walkRole},
+		{Name: "second", ServiceAccount: "b", Namespace: "apps", CreateNamespace: true, RoleName: discovertest.WalkRole},
 		{Name: "third", ServiceAccount: "c", Namespace: "apps", CreateNamespace: true},
 		// Auto-named role, external service account, no test pod: nothing to ask for them.
 		{Name: "fourth", ServiceAccount: "d", ExternalServiceAccount: true},
 	}})
-	found, err := Discover(context.Background(), Lookups{AWS: world, Kube: world}, want)
+	found, err := discover.Discover(context.Background(), discover.Lookups{AWS: world, Kube: world}, want)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +85,8 @@ func TestDiscoverAsksForEachNaturalKeyOnce(t *testing.T) {
 		t.Errorf("asked:\n  %s\nwant:\n  %s", strings.Join(world.asks, "\n  "), strings.Join(wantAsks, "\n  "))
 	}
 	w := world.Existing
-	if found.Agent != w.Agent || found.Roles[walkRole] != w.Roles[walkRole] || found.Associations["default/pod-id-sa"] != w.Associations["default/pod-id-sa"] ||
-		found.ServiceAccounts["default/pod-id-sa"] != w.ServiceAccounts["default/pod-id-sa"] || found.Pods["default/"+walkPod] != w.Pods["default/"+walkPod] {
+	if found.Agent != w.Agent || found.Roles[discovertest.WalkRole] != w.Roles[discovertest.WalkRole] || found.Associations["default/pod-id-sa"] != w.Associations["default/pod-id-sa"] ||
+		found.ServiceAccounts["default/pod-id-sa"] != w.ServiceAccounts["default/pod-id-sa"] || found.Pods["default/"+discovertest.WalkPod] != w.Pods["default/"+discovertest.WalkPod] {
 		t.Errorf("found = %+v", found)
 	}
 	if len(found.Associations) != 1 || len(found.ServiceAccounts) != 1 || len(found.Namespaces) != 0 {
@@ -92,7 +96,7 @@ func TestDiscoverAsksForEachNaturalKeyOnce(t *testing.T) {
 	// With the agent not managed, the add-on is not asked for.
 	world.asks = nil
 	want.Agent = false
-	if _, err := Discover(context.Background(), Lookups{AWS: world, Kube: world}, want); err != nil {
+	if _, err := discover.Discover(context.Background(), discover.Lookups{AWS: world, Kube: world}, want); err != nil {
 		t.Fatal(err)
 	}
 	if slices.ContainsFunc(world.asks, func(a string) bool { return strings.HasPrefix(a, "addon") }) {
@@ -106,7 +110,7 @@ func TestDiscoverReportsEveryFailure(t *testing.T) {
 		"role EKSPodIdentityS3Role":        errors.New("AccessDenied: iam:GetRole"),
 		"serviceaccount default/pod-id-sa": errors.New("403 Forbidden"),
 	}}
-	_, err := Discover(context.Background(), Lookups{AWS: world, Kube: world}, devWant())
+	_, err := discover.Discover(context.Background(), discover.Lookups{AWS: world, Kube: world}, discovertest.DevWant())
 	if err == nil {
 		t.Fatal("lookup failures were swallowed")
 	}
@@ -125,10 +129,10 @@ func TestReadAWSIdentity(t *testing.T) {
 	tests := []struct {
 		name    string
 		raw     map[string]string
-		want    AWSIdentity
+		want    discover.AWSIdentity
 		wantErr string
 	}{
-		{name: "nothing set: the SDK's default chain", raw: map[string]string{}, want: AWSIdentity{Region: "eu-west-1"}},
+		{name: "nothing set: the SDK's default chain", raw: map[string]string{}, want: discover.AWSIdentity{Region: "eu-west-1"}},
 		{
 			name: "every identity key the provider reads",
 			raw: map[string]string{
@@ -138,7 +142,7 @@ func TestReadAWSIdentity(t *testing.T) {
 				"aws:assumeRoleWithWebIdentity": `{"roleArn":"arn:aws:iam::1:role/web","sessionName":"s2","webIdentityTokenFile":"/tok"}`,
 				"aws:endpoints":                 `[{"eks":"http://eks.local"},{"iam":"http://iam.local","s3":"http://s3.local"}]`,
 			},
-			want: AWSIdentity{
+			want: discover.AWSIdentity{
 				Region: "eu-west-1", AccessKey: "AKIA", SecretKey: "s", Token: "t", Profile: "p",
 				ConfigFiles: []string{"/a", "/b"}, CredentialsFiles: []string{"/c"},
 				AssumeRoleArn: "arn:aws:iam::1:role/deploy", ExternalID: "x", SessionName: "s1",
@@ -151,7 +155,7 @@ func TestReadAWSIdentity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ReadAWSIdentity(tt.raw, "eu-west-1")
+			got, err := discover.ReadAWSIdentity(tt.raw, "eu-west-1")
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
 					t.Fatalf("error = %v, want %q", err, tt.wantErr)
@@ -214,7 +218,7 @@ current-context: wrong
 	if err := os.WriteFile(path, []byte(kubeconfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l, err := NewKubeAPILookup(path, "right")
+	l, err := discover.NewKubeAPILookup(path, "right")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,8 +228,8 @@ current-context: wrong
 		t.Fatalf("service account = %+v, %v", sa, err)
 	}
 	pod, err := l.Pod(ctx, "default", "aws-cli-pod-identity")
-	wantPod := &PodSpec{ServiceAccountName: "pod-id-sa", RestartPolicy: "Never",
-		Containers: []Container{{Name: "aws-cli", Image: "amazon/aws-cli:latest", Command: []string{"sleep", "3600"}}}}
+	wantPod := &discover.PodSpec{ServiceAccountName: "pod-id-sa", RestartPolicy: "Never",
+		Containers: []discover.Container{{Name: "aws-cli", Image: "amazon/aws-cli:latest", Command: []string{"sleep", "3600"}}}}
 	if err != nil || pod == nil || !reflect.DeepEqual(pod.Pod, wantPod) {
 		t.Fatalf("pod = %+v, %v", pod, err)
 	}
@@ -243,14 +247,14 @@ current-context: wrong
 
 	// As content, with its current context.
 	content := strings.Replace(kubeconfig, "current-context: wrong", "current-context: right", 1)
-	l, err = NewKubeAPILookup(content, "")
+	l, err = discover.NewKubeAPILookup(content, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sa, err := l.ServiceAccount(ctx, "default", "pod-id-sa"); err != nil || sa == nil {
 		t.Errorf("from content: %+v, %v", sa, err)
 	}
-	if _, err := NewKubeAPILookup(content, "missing"); err == nil {
+	if _, err := discover.NewKubeAPILookup(content, "missing"); err == nil {
 		t.Error("a context the kubeconfig lacks was accepted")
 	}
 }

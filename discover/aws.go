@@ -1,6 +1,7 @@
-package program
+package discover
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
 )
 
 // Discovery reads AWS with the AWS SDK for Go v2 rather than through the
@@ -25,13 +27,6 @@ import (
 // both act as the same identity, in the same region, against the same
 // endpoints; what both take from the environment (AWS_PROFILE,
 // AWS_ENDPOINT_URL, proxies, AWS_CA_BUNDLE, ...) they share anyway.
-
-// The aws: keys discovery reads besides those in identity.go.
-const (
-	KeyAwsEndpoints = "aws:endpoints"
-)
-
-var discoveryAwsKeys = []string{KeyAwsEndpoints}
 
 // AWSIdentity is how the default AWS provider authenticates, from its aws:
 // keys: static keys, a profile, shared files, a role to assume (with a web
@@ -57,8 +52,8 @@ type AWSIdentity struct {
 func ReadAWSIdentity(raw map[string]string, region string) (AWSIdentity, error) {
 	id := AWSIdentity{
 		Region:    region,
-		AccessKey: raw[KeyAwsAccessKey], SecretKey: raw[KeyAwsSecretKey], Token: raw[KeyAwsToken],
-		Profile: raw[KeyAwsProfile],
+		AccessKey: raw[stackconfig.KeyAwsAccessKey], SecretKey: raw[stackconfig.KeyAwsSecretKey], Token: raw[stackconfig.KeyAwsToken],
+		Profile: raw[stackconfig.KeyAwsProfile],
 	}
 	var problems []error
 	list := func(k string) []string {
@@ -72,27 +67,27 @@ func ReadAWSIdentity(raw map[string]string, region string) (AWSIdentity, error) 
 		}
 		return out
 	}
-	id.ConfigFiles = list(KeyAwsSharedConfigFiles)
-	id.CredentialsFiles = list(KeyAwsSharedCredentialsFiles)
-	if v, ok := raw[KeyAwsAssumeRole]; ok {
+	id.ConfigFiles = list(stackconfig.KeyAwsSharedConfigFiles)
+	id.CredentialsFiles = list(stackconfig.KeyAwsSharedCredentialsFiles)
+	if v, ok := raw[stackconfig.KeyAwsAssumeRole]; ok {
 		var r struct{ RoleArn, ExternalId, SessionName string }
 		if err := json.Unmarshal([]byte(v), &r); err != nil {
-			problems = append(problems, fmt.Errorf("%s: is not an object with roleArn", KeyAwsAssumeRole))
+			problems = append(problems, fmt.Errorf("%s: is not an object with roleArn", stackconfig.KeyAwsAssumeRole))
 		}
 		id.AssumeRoleArn, id.ExternalID, id.SessionName = r.RoleArn, r.ExternalId, r.SessionName
 	}
-	if v, ok := raw[KeyAwsAssumeRoleWithWebIdentity]; ok {
+	if v, ok := raw[stackconfig.KeyAwsAssumeRoleWithWebIdentity]; ok {
 		var r struct{ RoleArn, SessionName, WebIdentityToken, WebIdentityTokenFile string }
 		if err := json.Unmarshal([]byte(v), &r); err != nil {
-			problems = append(problems, fmt.Errorf("%s: is not an object with roleArn", KeyAwsAssumeRoleWithWebIdentity))
+			problems = append(problems, fmt.Errorf("%s: is not an object with roleArn", stackconfig.KeyAwsAssumeRoleWithWebIdentity))
 		}
 		id.WebIdentityRoleArn, id.WebIdentitySessionName = r.RoleArn, r.SessionName
 		id.WebIdentityToken, id.WebTokenFile = r.WebIdentityToken, r.WebIdentityTokenFile
 	}
-	if v, ok := raw[KeyAwsEndpoints]; ok {
+	if v, ok := raw[stackconfig.KeyAwsEndpoints]; ok {
 		var eps []map[string]string
 		if err := json.Unmarshal([]byte(v), &eps); err != nil {
-			problems = append(problems, fmt.Errorf("%s: is not a list of service-to-URL objects", KeyAwsEndpoints))
+			problems = append(problems, fmt.Errorf("%s: is not a list of service-to-URL objects", stackconfig.KeyAwsEndpoints))
 		}
 		for _, ep := range eps {
 			for _, svc := range []string{"eks", "iam", "sts"} {
@@ -261,6 +256,6 @@ func (l *SDKLookup) Association(ctx context.Context, cluster, namespace, service
 	a := out.Association
 	return &FoundAssociation{
 		ID: aws.ToString(a.AssociationId), RoleArn: aws.ToString(a.RoleArn),
-		OwnerArn: firstNonEmpty(aws.ToString(a.OwnerArn), aws.ToString(found[0].OwnerArn)), Tags: a.Tags,
+		OwnerArn: cmp.Or(aws.ToString(a.OwnerArn), aws.ToString(found[0].OwnerArn)), Tags: a.Tags,
 	}, nil
 }

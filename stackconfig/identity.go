@@ -1,4 +1,4 @@
-package program
+package stackconfig
 
 import "encoding/json"
 
@@ -20,10 +20,14 @@ const (
 	KeyAwsAssumeRoleWithWebIdentity = "aws:assumeRoleWithWebIdentity"
 	KeyAwsSharedConfigFiles         = "aws:sharedConfigFiles"
 	KeyAwsSharedCredentialsFiles    = "aws:sharedCredentialsFiles"
+	// KeyAwsEndpoints is read by discovery only, whose AWS SDK clients
+	// must call the same endpoints as the provider.
+	KeyAwsEndpoints = "aws:endpoints"
 )
 
-var awsKeys = []string{KeyAwsRegion, KeyAwsProfile, KeyAwsAssumeRole, KeyAwsAccessKey, KeyAwsSecretKey, KeyAwsToken,
-	KeyAwsAssumeRoleWithWebIdentity, KeyAwsSharedConfigFiles, KeyAwsSharedCredentialsFiles}
+// AWSKeys are the aws: keys the program reads (the provider reads them all).
+var AWSKeys = []string{KeyAwsRegion, KeyAwsProfile, KeyAwsAssumeRole, KeyAwsAccessKey, KeyAwsSecretKey, KeyAwsToken,
+	KeyAwsAssumeRoleWithWebIdentity, KeyAwsSharedConfigFiles, KeyAwsSharedCredentialsFiles, KeyAwsEndpoints}
 
 // TokenIdentity is how the generated kubeconfig's `aws eks get-token` finds
 // the identity the default AWS provider uses.
@@ -56,7 +60,7 @@ func (p *parser) tokenIdentity(generated bool) TokenIdentity {
 			p.problems = append(p.problems, KeyAwsAssumeRole+": has no roleArn")
 		case role.ExternalID != "" && generated:
 			p.problems = append(p.problems, KeyAwsAssumeRole+": has an externalId, which the generated kubeconfig's `aws eks get-token --role-arn` cannot pass: "+
-				"put role_arn and external_id in a shared-config profile and set aws:profile instead, or set "+key(KeyKubeconfig))
+				"put role_arn and external_id in a shared-config profile and set aws:profile instead, or set "+Key(KeyKubeconfig))
 		default:
 			id.RoleArn = role.RoleArn
 		}
@@ -68,12 +72,12 @@ func (p *parser) tokenIdentity(generated bool) TokenIdentity {
 		if _, ok := p.raw[k]; ok {
 			p.problems = append(p.problems, k+": is set (value not shown), but only the AWS provider reads it: the generated kubeconfig's `aws eks get-token` "+
 				"would authenticate as whoever the environment says. Put the keys in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) "+
-				"or in a profile (aws:profile), which both read, or set "+key(KeyKubeconfig))
+				"or in a profile (aws:profile), which both read, or set "+Key(KeyKubeconfig))
 		}
 	}
 	if _, ok := p.raw[KeyAwsAssumeRoleWithWebIdentity]; ok {
 		p.problems = append(p.problems, KeyAwsAssumeRoleWithWebIdentity+": is set, but the generated kubeconfig's `aws eks get-token` cannot assume a role with a web identity token file from the stack: "+
-			"use AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE in the environment (both read them), or set "+key(KeyKubeconfig))
+			"use AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE in the environment (both read them), or set "+Key(KeyKubeconfig))
 	}
 	id.ConfigFile = p.oneFile(KeyAwsSharedConfigFiles, "AWS_CONFIG_FILE")
 	id.CredentialsFile = p.oneFile(KeyAwsSharedCredentialsFiles, "AWS_SHARED_CREDENTIALS_FILE")
@@ -93,7 +97,7 @@ func (p *parser) oneFile(k, envName string) string {
 	}
 	if len(files) > 1 {
 		p.problems = append(p.problems, k+": lists several files, but the aws CLI behind the generated kubeconfig reads one ("+envName+"): "+
-			"merge them into one, or set "+key(KeyKubeconfig))
+			"merge them into one, or set "+Key(KeyKubeconfig))
 		return ""
 	}
 	if len(files) == 1 {

@@ -1,8 +1,8 @@
-package program
+package stackconfig
 
 // The stack file's createCluster block: a new EKS cluster (pulumi-eks) made
 // in the same stack, instead of looking an existing one up. Everything here
-// is plain parsing and checking; the Pulumi wiring is in newcluster.go.
+// is plain parsing and checking; the Pulumi wiring is in package ekscluster.
 
 import (
 	"bytes"
@@ -115,7 +115,7 @@ var (
 // ask for a cluster. Problems go to p under createCluster.<field>, and the
 // rules joining the block to the rest of the configuration are checked too.
 func (p *parser) createCluster(s Settings, today time.Time) *ClusterSpec {
-	raw, ok := p.raw[key(KeyCreateCluster)]
+	raw, ok := p.raw[Key(KeyCreateCluster)]
 	if !ok || isEmptyObject(raw) {
 		return nil
 	}
@@ -134,7 +134,7 @@ func (p *parser) createCluster(s Settings, today time.Time) *ClusterSpec {
 	}
 	var c clusterConfig
 	if err := json.NewDecoder(bytes.NewReader([]byte(raw))).Decode(&c); err != nil {
-		p.problems = append(p.problems, key(KeyCreateCluster)+describeDecodeError(err))
+		p.problems = append(p.problems, Key(KeyCreateCluster)+describeDecodeError(err))
 		return nil
 	}
 	spec := c.withDefaults()
@@ -167,7 +167,7 @@ func (p *parser) createCluster(s Settings, today time.Time) *ClusterSpec {
 		}
 		if !s.Component.Agent.Skip {
 			p.problem(KeyManageAgent, "is true, but %s is %q: EKS Auto Mode has the Pod Identity Agent built in and the %s add-on would conflict: set %s to false",
-				key(at("nodes")), NodesAuto, podidentity.AgentAddonName, KeyManageAgent)
+				Key(at("nodes")), NodesAuto, podidentity.AgentAddonName, KeyManageAgent)
 		}
 	default:
 		p.problem(at("nodes"), "%q is not a node mode: use %q (a managed node group) or %q (EKS Auto Mode)", spec.Nodes, NodesManaged, NodesAuto)
@@ -200,13 +200,13 @@ func (p *parser) createCluster(s Settings, today time.Time) *ClusterSpec {
 
 	// How the block joins the rest of the stack.
 	if s.ClusterName != "" {
-		p.problem(KeyClusterName, "%q names an existing cluster, and %s asks for a new one: set one of them", s.ClusterName, key(KeyCreateCluster))
+		p.problem(KeyClusterName, "%q names an existing cluster, and %s asks for a new one: set one of them", s.ClusterName, Key(KeyCreateCluster))
 	}
 	if s.Kubeconfig != "" {
-		p.problem(KeyKubeconfig, "is set (value not shown), but %s makes a new cluster, whose kubeconfig the program generates from it: unset %s", key(KeyCreateCluster), KeyKubeconfig)
+		p.problem(KeyKubeconfig, "is set (value not shown), but %s makes a new cluster, whose kubeconfig the program generates from it: unset %s", Key(KeyCreateCluster), KeyKubeconfig)
 	}
 	if s.Adopt {
-		p.problem(KeyAdopt, "is true, but %s makes a new cluster, which holds nothing to take over: unset %s", key(KeyCreateCluster), KeyAdopt)
+		p.problem(KeyAdopt, "is true, but %s makes a new cluster, which holds nothing to take over: unset %s", Key(KeyCreateCluster), KeyAdopt)
 	}
 	return &spec
 }
@@ -283,11 +283,11 @@ func versionProblem(version string, today time.Time) string {
 	if !versionRe.MatchString(version) {
 		return "is not a Kubernetes minor version: expected the form 1.35"
 	}
-	if !versionAtLeast(version, MinKubernetesVersion) {
+	if !VersionAtLeast(version, MinKubernetesVersion) {
 		return fmt.Sprintf("is too old: EKS Pod Identity needs Kubernetes %s or later", MinKubernetesVersion)
 	}
 	oldest := slices.SortedFunc(maps.Keys(eksSupport), compareVersions)[0]
-	if !versionAtLeast(version, oldest) {
+	if !VersionAtLeast(version, oldest) {
 		return fmt.Sprintf("is no longer offered by EKS (its extended support ended before %s's): use %s or later", oldest, offeredFrom(today))
 	}
 	if s, ok := eksSupport[version]; ok && !today.Before(mustDate(s.extendedEnds)) {
@@ -322,7 +322,7 @@ func compareVersions(a, b string) int {
 	switch {
 	case a == b:
 		return 0
-	case versionAtLeast(a, b):
+	case VersionAtLeast(a, b):
 		return 1
 	}
 	return -1
@@ -381,19 +381,6 @@ func (s ClusterSpec) ClusterTags(stackTags map[string]string) map[string]string 
 	}
 	maps.Copy(out, s.Tags)
 	return out
-}
-
-// UpdateKubeconfigCommand is the command a user runs next to reach the new
-// cluster with kubectl, as the same identity the stack deployed with.
-func UpdateKubeconfigCommand(region, cluster string, id TokenIdentity) string {
-	cmd := fmt.Sprintf("aws eks update-kubeconfig --region %s --name %s", region, cluster)
-	if id.RoleArn != "" {
-		cmd += " --role-arn " + id.RoleArn
-	}
-	if id.Profile != "" {
-		cmd += " --profile " + id.Profile
-	}
-	return cmd
 }
 
 func intOr(v *int, def int) int {

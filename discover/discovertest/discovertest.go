@@ -1,0 +1,42 @@
+// Package discovertest holds what the manual walkthrough leaves behind and
+// what its stack declares, as discovery sees them: fixtures for the tests
+// of discovery and of the adoption decision.
+package discovertest
+
+import (
+	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/platform-eng/eks-pod-identity/discover"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
+)
+
+// The walkthrough's association ID, role name and test pod name.
+const (
+	WalkAssoc = "a-0123456789abcdef0"
+	WalkRole  = "EKSPodIdentityS3Role"
+	WalkPod   = "aws-cli-pod-identity"
+)
+
+// DevWant is what the dev stack (the walkthrough) declares.
+func DevWant() discover.Want {
+	return discover.WantFor("my-eks-cluster", stackconfig.ComponentName, podidentity.Args{Workloads: []podidentity.Workload{{
+		ServiceAccount: "pod-id-sa", Namespace: "default", RoleName: WalkRole,
+		TestPod: true, TestPodName: WalkPod, Verify: true,
+	}}})
+}
+
+// Walkthrough is what the manual walkthrough leaves behind: nothing tagged
+// or labelled, the open trust policy's role at path /, the aws-cli pod.
+func Walkthrough() discover.Existing {
+	return discover.Existing{
+		Agent: &discover.FoundAddon{},
+		Roles: map[string]*discover.FoundRole{WalkRole: {Name: WalkRole, Path: "/", Arn: "arn:aws:iam::123456789012:role/" + WalkRole}},
+		Associations: map[string]*discover.FoundAssociation{"default/pod-id-sa": {
+			ID: WalkAssoc, RoleArn: "arn:aws:iam::123456789012:role/" + WalkRole}},
+		ServiceAccounts: map[string]*discover.FoundObject{"default/pod-id-sa": {}},
+		Namespaces:      map[string]*discover.FoundObject{},
+		Pods: map[string]*discover.FoundObject{"default/" + WalkPod: {Pod: &discover.PodSpec{
+			ServiceAccountName: "pod-id-sa", RestartPolicy: "Never",
+			Containers: []discover.Container{{Name: "aws-cli", Image: "amazon/aws-cli:latest", Command: []string{"sleep", "3600"}}},
+		}}},
+	}
+}
