@@ -96,11 +96,16 @@ func TestDestroyAfterTheClusterIsGone(t *testing.T) {
 	if err := s.SetConfig(e.ctx, stackconfig.Project+":"+stackconfig.KeyKubeconfig, auto.ConfigValue{Value: proxied, Secret: true}); err != nil {
 		t.Fatal(err)
 	}
-	// Set during `up` as a careless shell profile would.
+	// Set during `up` as a careless shell profile would: for the CLI and its
+	// plugins, and for the program, which runs in this process (an inline
+	// Automation API program; `pulumi up` hands its environment to the
+	// program the same way).
+	t.Setenv("PULUMI_K8S_DELETE_UNREACHABLE", "true")
 	s.Workspace().SetEnvVar("PULUMI_K8S_DELETE_UNREACHABLE", "true")
 	if _, err := s.Up(e.ctx, upOpts(t)...); err != nil {
 		t.Fatalf("up: %v", err)
 	}
+	os.Unsetenv("PULUMI_K8S_DELETE_UNREACHABLE")
 	s.Workspace().UnsetEnvVar("PULUMI_K8S_DELETE_UNREACHABLE")
 	state := exportState(t, s)
 	for _, r := range state.ofType("pulumi:providers:kubernetes") {
