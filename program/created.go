@@ -65,7 +65,7 @@ func deployCreated(ctx *pulumi.Context, settings stackconfig.Settings) (*Deploym
 	// Without UpsertExistingObjects (the lookup path turns it on to take
 	// objects over after its preflight): on a new cluster an object that
 	// already exists is a conflict to report, not something to take over.
-	k8sProvider, err := kubernetes.NewProvider(ctx, "kubernetes", &kubernetes.ProviderArgs{Kubeconfig: kubeconfig})
+	k8sProvider, err := newKubernetesProvider(ctx, "kubernetes", &kubernetes.ProviderArgs{Kubeconfig: kubeconfig})
 	if err != nil {
 		return nil, fmt.Errorf("create Kubernetes provider: %w", err)
 	}

@@ -92,7 +92,7 @@ func DeployWith(ctx *pulumi.Context, lookups *discover.Lookups) (*Deployment, er
 	args.Adopt = plan.Adopt
 	args.Tags = withStackTag(args.Tags, StackMarker(ctx))
 
-	k8sProvider, err := kubernetes.NewProvider(ctx, "kubernetes", &kubernetes.ProviderArgs{
+	k8sProvider, err := newKubernetesProvider(ctx, "kubernetes", &kubernetes.ProviderArgs{
 		Kubeconfig: pulumi.ToSecret(pulumi.String(kubeconfig)).(pulumi.StringOutput),
 		Context:    optional(settings.KubeContext),
 		// pulumi-kubernetes 4.29+ refuses to create an object that exists.

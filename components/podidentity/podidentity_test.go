@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -286,4 +288,38 @@ func TestRunnersWaitForInlinePolicies(t *testing.T) {
 			t.Errorf("%s does not wait for the inline policy: depends on %v", runner, r.deps)
 		}
 	}
+}
+
+// Args.DependsOn holds back everything that needs the cluster ready (the
+// add-on, the association, the Namespace, the ServiceAccount, the test pod
+// and the Job): children do not inherit a component's own DependsOn.
+func TestChildrenThatNeedTheClusterWaitForArgsDependsOn(t *testing.T) {
+	mocks := run(t, func(ctx *pulumi.Context) error {
+		gate, err := corev1.NewConfigMap(ctx, "nodes-ready", &corev1.ConfigMapArgs{})
+		if err != nil {
+			return err
+		}
+		args := baseArgs()
+		args.DependsOn = []pulumi.Resource{gate}
+		_, err = podidentity.NewPodIdentity(ctx, "pi", args)
+		return err
+	})
+	for _, name := range []string{"pi-agent", "pi-api-association", "pi-ns-apps", "pi-api-sa", "pi-api-test-pod", "pi-api-verify"} {
+		r, ok := mocks.find(name)
+		if !ok {
+			t.Errorf("%s not registered (registered: %v)", name, mocks.names())
+			continue
+		}
+		if !slices.ContainsFunc(r.deps, func(d string) bool { return strings.HasSuffix(d, "::nodes-ready") }) {
+			t.Errorf("%s does not wait for Args.DependsOn: depends on %v", name, r.deps)
+		}
+	}
+}
+
+func (m *recordingMocks) names() []string {
+	var out []string
+	for _, r := range m.regs {
+		out = append(out, r.name)
+	}
+	return out
 }

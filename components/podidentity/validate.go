@@ -68,6 +68,29 @@ const (
 	maxInlinePolicyBytes      = 10240
 )
 
+// maxClusterNameLength is EKS's longest cluster name. The preset documents
+// that name the cluster are sized with a name this long: the real name is
+// an output, unknown when the settings are checked.
+const maxClusterNameLength = 100
+
+// presetPolicySize is what the preset's own inline documents (those the
+// workload's InlinePolicies do not replace) count against the inline
+// quota, at the longest cluster name. A document that does not render
+// (bad inputs) counts nothing here: checkPreset reports it.
+func (w Workload) presetPolicySize(partition string) int {
+	if partition == "" {
+		partition = DefaultPartition
+	}
+	docs := map[string]string{}
+	for _, d := range w.presetDocuments() {
+		text, err := d.Render(presets.Target{Partition: partition, ClusterName: strings.Repeat("c", maxClusterNameLength), Inputs: w.PresetInputs})
+		if err == nil {
+			docs[d.Name] = text
+		}
+	}
+	return inlinePolicySize(docs)
+}
+
 // inlinePolicySize is what IAM counts against the inline quota: every
 // character of the documents except whitespace.
 func inlinePolicySize(docs map[string]string) int {
@@ -94,7 +117,7 @@ const (
 
 // CheckClusterName reports why name is not a valid EKS cluster name.
 func CheckClusterName(name string) error {
-	if len(name) < 1 || len(name) > 100 || !clusterNameRe.MatchString(name) {
+	if len(name) < 1 || len(name) > maxClusterNameLength || !clusterNameRe.MatchString(name) {
 		return fmt.Errorf("%q is not a valid EKS cluster name: 1 to 100 characters, letters, digits, '-' and '_', starting with a letter or digit", name)
 	}
 	return nil
@@ -247,8 +270,13 @@ func (w Workload) check(ps *Problems, at func(string) string, component, partiti
 	if n := len(w.PolicyArns); n > maxManagedPoliciesPerRole {
 		ps.add(at("policyArns"), "lists %d policies; IAM attaches at most %d managed policies to a role (the default quota is 10, raised on request up to %d)", n, maxManagedPoliciesPerRole, maxManagedPoliciesPerRole)
 	}
-	if size := inlinePolicySize(w.InlinePolicies); size > maxInlinePolicyBytes {
-		ps.add(at("inlinePolicies"), "add up to %d characters without whitespace; IAM allows %d for all of a role's inline policies together: move some into a managed policy", size, maxInlinePolicyBytes)
+	if size, presetSize := inlinePolicySize(w.InlinePolicies), w.presetPolicySize(partition); size+presetSize > maxInlinePolicyBytes {
+		field, counted := at("inlinePolicies"), ""
+		if presetSize > 0 {
+			field = at("preset")
+			counted = fmt.Sprintf(" (preset %q's own documents: %d, counted with a cluster name of EKS's longest, %d characters)", w.Preset, presetSize, maxClusterNameLength)
+		}
+		ps.add(field, "add up to %d characters without whitespace%s; IAM allows %d for all of a role's inline policies together: move some into a managed policy", size+presetSize, counted, maxInlinePolicyBytes)
 	}
 	for _, pname := range sortedKeys(w.InlinePolicies) {
 		field := fmt.Sprintf("%s.%s", at("inlinePolicies"), pname)

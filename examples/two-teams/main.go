@@ -79,6 +79,10 @@ func run(ctx *pulumi.Context) error {
 		Partition:   partition,
 		Agent:       podidentity.Agent{Skip: true},
 		Tags:        map[string]string{"team": "search"},
+		// What the search instance creates waits for payments' agent: its
+		// association, ServiceAccount and Job (children do not inherit the
+		// component's own DependsOn below, which orders the component).
+		DependsOn: []pulumi.Resource{payments.Agent},
 		Workloads: []podidentity.Workload{{
 			Name:           "indexer",
 			Namespace:      "search",

@@ -82,6 +82,20 @@ func TestTwoInstancesOneAgent(t *testing.T) {
 	if len(search.deps) != 1 || !strings.HasSuffix(search.deps[0], "aws:eks/addon:Addon::payments-agent") {
 		t.Errorf("search depends on %v, want only payments' agent add-on", search.deps)
 	}
+	// The search instance's verification Job proves its identity through
+	// the agent payments installs: it must not start before that add-on.
+	waits := 0
+	for _, r := range m.regs {
+		if strings.HasPrefix(r.name, "search-") && (r.typ == "kubernetes:batch/v1:Job" || r.typ == "aws:eks/podIdentityAssociation:PodIdentityAssociation") {
+			waits++
+			if !slices.ContainsFunc(r.deps, func(d string) bool { return strings.HasSuffix(d, "aws:eks/addon:Addon::payments-agent") }) {
+				t.Errorf("%s %s does not wait for payments' agent add-on: depends on %v", r.typ, r.name, r.deps)
+			}
+		}
+	}
+	if waits != 2 {
+		t.Errorf("found %d of search's Job and association, want 2", waits)
+	}
 }
 
 // The providers the consumer passes as options reach every child of both
