@@ -18,14 +18,6 @@ func (r *Report) Write(w io.Writer) error {
 		for _, s := range r.Refusals {
 			p.f("  - %s\n", s)
 		}
-		for _, s := range r.Mistakes {
-			p.f("  - %s\n", s)
-		}
-	case len(r.Mistakes) > 0:
-		p.f("stack %s: MISTAKES the program cannot see (it would go ahead without them):\n", r.Stack)
-		for _, s := range r.Mistakes {
-			p.f("  - %s\n", s)
-		}
 	default:
 		p.f("stack %s: accepted. `pulumi up` would create %d resources (and the providers and component below).\n", r.Stack, len(r.Plan.Resources))
 	}

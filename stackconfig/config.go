@@ -46,7 +46,7 @@ const (
 
 // Keys lists the project's keys in the order the README documents them.
 var Keys = []string{KeyClusterName, KeyCreateCluster, KeyManageAgent, KeyAgentVersion, KeyPreserveAgent,
-	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads, KeyAdopt}
+	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads, KeyAdopt, KeyAllowUnknownRegion}
 
 // Settings is the stack configuration, parsed and checked.
 type Settings struct {
@@ -94,6 +94,15 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 	}
 	p.unknownKeys()
 	s.Region = cmp.Or(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
+	regionFrom := "" // where the region came from, when not aws:region
+	switch {
+	case raw[KeyAwsRegion] != "":
+	case env("AWS_REGION") != "":
+		regionFrom = "AWS_REGION"
+	default:
+		regionFrom = "AWS_DEFAULT_REGION"
+	}
+	allowUnknownRegion := p.boolean(KeyAllowUnknownRegion, false)
 	s.Token = p.tokenIdentity(s.Kubeconfig == "")
 	s.Component = podidentity.Args{
 		Agent: podidentity.Agent{
@@ -119,6 +128,9 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 	}
 	if s.Region == "" {
 		p.problems = append(p.problems, KeyAwsRegion+": is not set and neither is AWS_REGION: run `pulumi config set aws:region us-east-1`")
+	}
+	if msg := regionProblem(s.Region, regionFrom, allowUnknownRegion); msg != "" {
+		p.problems = append(p.problems, msg)
 	}
 	if s.KubeContext != "" && s.Kubeconfig == "" {
 		p.problem(KeyKubeContext, "%q is set without %s:%s: a context only selects within a given kubeconfig", s.KubeContext, Project, KeyKubeconfig)
