@@ -75,7 +75,7 @@ func Check(root, stack, account string) *Report {
 		return r
 	}
 	r.Exports = exports
-	r.Plan = NewPlan(rec.Registrations())
+	r.Plan = NewPlan(rec.Registrations(), cfg.Values[stackconfig.Key(stackconfig.KeyKubeconfig)] != "")
 	r.Warnings = accessWarnings(d, cfg)
 	return r
 }

@@ -437,3 +437,31 @@ func TestCheckPlansTheSandboxStack(t *testing.T) {
 		t.Errorf("kubeconfig output shown as %v, want [secret]", got)
 	}
 }
+
+// userKubeconfigStack is the README's staging stack with a kubeconfig of
+// its own whose exec arguments hold a credential.
+func userKubeconfigStack(t *testing.T) (stack, secret string) {
+	t.Helper()
+	secret = "s3cr3t-client-value-7f9a"
+	kubeconfig := `{"apiVersion":"v1","kind":"Config","current-context":"c","clusters":[{"name":"c","cluster":{"server":"https://example.invalid"}}],` +
+		`"contexts":[{"name":"c","context":{"cluster":"c","user":"u"}}],` +
+		`"users":[{"name":"u","user":{"exec":{"apiVersion":"client.authentication.k8s.io/v1beta1","command":"kubelogin","args":["get-token","--client-id","app","--client-secret","` + secret + `"]}}}]}`
+	return readmeStagingStack(t) + "  eks-pod-identity:kubeconfig: '" + kubeconfig + "'\n", secret
+}
+
+// A kubeconfig of the stack's own is never echoed: its exec command is
+// named, its arguments (which may hold a client secret) are not.
+func TestCheckNeverEchoesAKubeconfigCredential(t *testing.T) {
+	stack, secret := userKubeconfigStack(t)
+	code, out := checkStack(t, stack)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if strings.Contains(out, secret) || strings.Contains(out, "--client-secret") {
+		t.Errorf("the output echoes the kubeconfig's exec arguments:\n%s", out)
+	}
+	want := "kubeconfig: from eks-pod-identity:kubeconfig (a secret in state), token from an exec of kubelogin (arguments not shown: they may hold credentials)"
+	if !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+}
