@@ -37,6 +37,9 @@ type Step struct {
 	WaitsFor []string
 	// DeleteBeforeReplace says a replacement deletes it first.
 	DeleteBeforeReplace bool
+	// Remote says it is a remote component (pulumi-eks's cluster and node
+	// group): its provider creates its children, which the mocks never see.
+	Remote bool
 }
 
 // NewPlan orders registrations into creation waves and describes each.
@@ -64,7 +67,7 @@ func NewPlan(regs []*Registration, userKubeconfig bool) *Plan {
 		return w
 	}
 	for _, r := range regs {
-		step := Step{Type: r.Type, Name: r.Name, Details: describe(r, userKubeconfig), DeleteBeforeReplace: r.DeleteBeforeReplace}
+		step := Step{Type: r.Type, Name: r.Name, Details: describe(r, userKubeconfig), DeleteBeforeReplace: r.DeleteBeforeReplace, Remote: r.Remote}
 		switch {
 		case strings.HasPrefix(r.Type, "pulumi:providers:"):
 			p.Providers = append(p.Providers, step)
@@ -93,6 +96,18 @@ func NewPlan(regs []*Registration, userKubeconfig bool) *Plan {
 		return a.Type < b.Type
 	})
 	return p
+}
+
+// RemoteComponents are the resources whose own children their provider
+// creates out of the mocks' sight (pulumi-eks's components).
+func (p *Plan) RemoteComponents() []Step {
+	var out []Step
+	for _, s := range p.Resources {
+		if s.Remote {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // cloudDependencies are r's dependencies that are resources of their own,

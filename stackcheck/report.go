@@ -20,6 +20,9 @@ func (r *Report) Write(w io.Writer) error {
 		}
 	default:
 		p.f("stack %s: accepted. `pulumi up` would create %d resources (and the providers and component below).\n", r.Stack, len(r.Plan.Resources))
+		if remote := r.Plan.RemoteComponents(); len(remote) > 0 {
+			p.f("%d of them are pulumi-eks components (%s), each counted as one: the resources inside them (the EKS cluster, its IAM roles and security groups, the node group, ...) are created by pulumi-eks and are not counted or shown, as the mocks cannot see them.\n", len(remote), stepNames(remote))
+		}
 	}
 	if r.Plan != nil {
 		r.writePlan(p)
@@ -68,11 +71,20 @@ func (r *Report) writePlan(p *printer) {
 			wave = s.Wave
 			p.f("wave %d\n", wave)
 		}
-		replace := ""
-		if s.DeleteBeforeReplace {
-			replace = "  [replaced delete-first]"
+		var notes []string
+		if s.Remote {
+			notes = append(notes, "pulumi-eks component: its own resources are not shown")
 		}
-		p.f("  %s %s%s\n", s.Type, s.Name, replace)
+		if s.DeleteBeforeReplace {
+			// A first `up` replaces nothing; this says what a later
+			// replacement would do.
+			notes = append(notes, "on replacement: delete first")
+		}
+		suffix := ""
+		if len(notes) > 0 {
+			suffix = "  (" + strings.Join(notes, "; ") + ")"
+		}
+		p.f("  %s %s%s\n", s.Type, s.Name, suffix)
 		for _, d := range s.Details {
 			p.f("      %s\n", d)
 		}
@@ -87,6 +99,14 @@ func (r *Report) writePlan(p *printer) {
 			p.f("  %s\n", line)
 		}
 	}
+}
+
+func stepNames(steps []Step) string {
+	names := make([]string, len(steps))
+	for i, s := range steps {
+		names[i] = s.Type + " " + s.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // flatten renders nested outputs as sorted "a.b = value" lines.

@@ -465,3 +465,49 @@ func TestCheckNeverEchoesAKubeconfigCredential(t *testing.T) {
 		t.Errorf("output lacks %q:\n%s", want, out)
 	}
 }
+
+// A first `up` replaces nothing: a delete-before-replace resource is
+// marked with what a later replacement would do, not as replaced.
+func TestPlanDoesNotClaimAReplacement(t *testing.T) {
+	_, out := checkStack(t, readmeStagingStack(t))
+	if strings.Contains(out, "replaced") {
+		t.Errorf("a plan of a first `up` speaks of replacing:\n%s", out)
+	}
+	want := "  aws:eks/podIdentityAssociation:PodIdentityAssociation pod-identity-orders-association  (on replacement: delete first)\n"
+	if !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+}
+
+// A stack name without a file is answered with the stacks there are.
+func TestMissingStackListsTheStacks(t *testing.T) {
+	noAmbientAWS(t)
+	dir := project(t, map[string]string{"staging": readmeStagingStack(t), "dev": readmeStagingStack(t)})
+	var stdout, stderr bytes.Buffer
+	code := stackcheck.Main([]string{"-C", dir, "nosuch"}, &stdout, &stderr)
+	want := "no stack file Pulumi.nosuch.yaml in " + dir + "; its stacks: dev, staging"
+	if code == 0 || !strings.Contains(stdout.String()+stderr.String(), want) {
+		t.Errorf("exit %d, want %q in:\n%s%s", code, want, stdout.String(), stderr.String())
+	}
+}
+
+// A created cluster's plan says that pulumi-eks's components count as one
+// each, their own resources unseen under mocks.
+func TestSandboxPlanSaysPulumiEksChildrenAreNotCounted(t *testing.T) {
+	noAmbientAWS(t)
+	var stdout, stderr bytes.Buffer
+	if code := stackcheck.Main([]string{"-C", "..", "sandbox"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"2 of them are pulumi-eks components (eks:index:Cluster cluster, eks:index:ManagedNodeGroup cluster-nodes), each counted as one: the resources inside them",
+		"are created by pulumi-eks and are not counted or shown, as the mocks cannot see them.\n",
+		"  eks:index:Cluster cluster  (pulumi-eks component: its own resources are not shown)\n",
+		"  eks:index:ManagedNodeGroup cluster-nodes  (pulumi-eks component: its own resources are not shown)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
