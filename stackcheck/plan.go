@@ -170,6 +170,9 @@ func describe(r *Registration, userKubeconfig bool) []string {
 	case "kubernetes:batch/v1:Job":
 		return describeJob(in)
 	}
+	if len(in) == 0 {
+		return nil
+	}
 	return []string{"inputs: " + strings.Join(sortedKeys(in), ", ")}
 }
 

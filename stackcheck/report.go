@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// Write prints the report for a person: every refusal and mistake, or the
-// plan, then warnings and notes.
+// Write prints the report for a person: every refusal, or the warnings and
+// the plan, then notes.
 func (r *Report) Write(w io.Writer) error {
 	p := &printer{w: w}
 	switch {
@@ -24,14 +24,15 @@ func (r *Report) Write(w io.Writer) error {
 			p.f("%d of them are pulumi-eks components (%s), each counted as one: the resources inside them (the EKS cluster, its IAM roles and security groups, the node group, ...) are created by pulumi-eks and are not counted or shown, as the mocks cannot see them.\n", len(remote), stepNames(remote))
 		}
 	}
-	if r.Plan != nil {
-		r.writePlan(p)
-	}
+	// Warnings come before the plan, which runs to a hundred lines.
 	if len(r.Warnings) > 0 {
 		p.f("\nWarnings (accepted, but likely to fail or surprise at `pulumi up`):\n")
 		for _, s := range r.Warnings {
 			p.f("  - %s\n", s)
 		}
+	}
+	if r.Plan != nil {
+		r.writePlan(p)
 	}
 	if len(r.Notes) > 0 {
 		p.f("\nNot checked:\n")

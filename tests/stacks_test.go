@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -509,5 +511,118 @@ func TestSandboxPlanSaysPulumiEksChildrenAreNotCounted(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// warnedStack is the README's staging stack with an access check the
+// metrics role's policies do not reach: accepted, with one warning.
+func warnedStack(t *testing.T) string {
+	return strings.ReplaceAll(readmeStagingStack(t), "accessCheck: logs describe-log-groups --max-items 1", "accessCheck: s3 ls")
+}
+
+// Warnings come before the plan, not after its hundred lines.
+func TestWarningsComeBeforeThePlan(t *testing.T) {
+	_, out := checkStack(t, warnedStack(t))
+	warn, plan := strings.Index(out, "\nWarnings ("), strings.Index(out, "\nwave 1\n")
+	if warn < 0 || plan < 0 || warn > plan {
+		t.Errorf("warnings at %d, plan at %d; want the warnings first:\n%s", warn, plan, out)
+	}
+}
+
+// -strict: a warning fails the run with 2, unless a refusal gives 1.
+func TestStrictFailsOnAWarning(t *testing.T) {
+	if code, out := checkStack(t, warnedStack(t)); code != 0 {
+		t.Errorf("without -strict a warning gave exit %d:\n%s", code, out)
+	}
+	if code, out := checkStack(t, warnedStack(t), "-strict"); code != 2 {
+		t.Errorf("with -strict a warning gave exit %d, want 2:\n%s", code, out)
+	}
+	if code, out := checkStack(t, readmeStagingStack(t), "--strict"); code != 0 {
+		t.Errorf("with --strict and no warning: exit %d:\n%s", code, out)
+	}
+	refused := &stackcheck.Report{Stack: "a", Refusals: []string{"no"}}
+	warned := &stackcheck.Report{Stack: "b", Warnings: []string{"hm"}}
+	for _, order := range [][]*stackcheck.Report{{refused, warned}, {warned, refused}} {
+		if got := stackcheck.ExitStatus(order, true); got != 1 {
+			t.Errorf("a refusal and a warning with -strict: exit %d, want 1", got)
+		}
+	}
+}
+
+// checkJSON runs check-stack --json and decodes its document.
+func checkJSON(t *testing.T, stack string, args ...string) (int, string, map[string]any) {
+	t.Helper()
+	code, out := checkStack(t, stack, append([]string{"-json"}, args...)...)
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not one JSON document: %v\n%s", err, out)
+	}
+	return code, out, doc
+}
+
+// --json: the report as one document of a stable schema.
+func TestJSONReport(t *testing.T) {
+	code, out, doc := checkJSON(t, warnedStack(t))
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if doc["version"] != 1.0 || doc["accepted"] != true {
+		t.Errorf("version %v, accepted %v:\n%s", doc["version"], doc["accepted"], out)
+	}
+	stacks, _ := doc["stacks"].([]any)
+	if len(stacks) != 1 {
+		t.Fatalf("stacks: %v", doc["stacks"])
+	}
+	s := stacks[0].(map[string]any)
+	if s["stack"] != "staging" || s["accepted"] != true || fmt.Sprint(s["refusals"]) != "[]" {
+		t.Errorf("stack %v accepted %v refusals %v", s["stack"], s["accepted"], s["refusals"])
+	}
+	warnings, _ := s["warnings"].([]any)
+	if len(warnings) != 1 || !strings.HasPrefix(fmt.Sprint(warnings[0]), `eks-pod-identity:workloads[1].accessCheck: "s3 ls" calls s3`) {
+		t.Errorf("warnings %v", s["warnings"])
+	}
+	cluster, _ := s["cluster"].(map[string]any)
+	if cluster["arn"] != "arn:aws:eks:eu-central-1:111122223333:cluster/staging-eks" || cluster["placeholderAccount"] != true {
+		t.Errorf("cluster %v", cluster)
+	}
+	plan, _ := s["plan"].(map[string]any)
+	resources, _ := plan["resources"].([]any)
+	if len(resources) != 12 {
+		t.Fatalf("%d resources, want 12:\n%s", len(resources), out)
+	}
+	var found bool
+	for _, r := range resources {
+		r := r.(map[string]any)
+		if r["type"] == "aws:eks/podIdentityAssociation:PodIdentityAssociation" && r["name"] == "pod-identity-orders-association" {
+			found = true
+			if r["wave"] != 2.0 || fmt.Sprint(r["waitsFor"]) != "[pod-identity-orders-role]" || r["deleteBeforeReplace"] != true ||
+				!strings.HasPrefix(fmt.Sprint(r["inputs"]), "[cluster staging-eks: service account shop/orders gets role arn:aws:iam::111122223333:role/") {
+				t.Errorf("association %v", r)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no association in the plan:\n%s", out)
+	}
+
+	// A refused stack: accepted false, its refusals, no plan, exit 1.
+	code, out, doc = checkJSON(t, strings.ReplaceAll(readmeStagingStack(t), "eu-central-1", "eu-central-1x"))
+	s = doc["stacks"].([]any)[0].(map[string]any)
+	if code != 1 || doc["accepted"] != false || s["accepted"] != false || s["plan"] != nil ||
+		!strings.Contains(fmt.Sprint(s["refusals"]), `aws:region: "eu-central-1x" is not a known AWS region (did you mean eu-central-1?)`) {
+		t.Errorf("refused stack: exit %d:\n%s", code, out)
+	}
+	// -strict applies to -json as well.
+	if code, _, _ := checkJSON(t, warnedStack(t), "-strict"); code != 2 {
+		t.Errorf("-json -strict with a warning: exit %d, want 2", code)
+	}
+}
+
+// The JSON report echoes no kubeconfig credential either.
+func TestJSONNeverEchoesAKubeconfigCredential(t *testing.T) {
+	stack, secret := userKubeconfigStack(t)
+	code, out, _ := checkJSON(t, stack)
+	if code != 0 || strings.Contains(out, secret) || strings.Contains(out, "--client-secret") {
+		t.Errorf("exit %d; the JSON report must not hold the kubeconfig's exec arguments:\n%s", code, out)
 	}
 }
