@@ -28,9 +28,6 @@ type Report struct {
 	// Refusals are the program's (or, for a file it cannot read, the Pulumi
 	// CLI's): `pulumi up` would stop on them before creating anything.
 	Refusals []string
-	// Mistakes are what the program cannot see but surely breaks the stack,
-	// such as an aws:region that names no region.
-	Mistakes []string
 	// Warnings are what the program accepts but that would likely fail or
 	// surprise at `pulumi up`, such as an access check in a service none of
 	// the role's policies allows.
@@ -43,9 +40,8 @@ type Report struct {
 	Exports map[string]any
 }
 
-// OK tells whether the stack would get past the program's checks with no
-// mistake this check can see.
-func (r *Report) OK() bool { return len(r.Refusals) == 0 && len(r.Mistakes) == 0 }
+// OK tells whether the stack would get past the program's checks.
+func (r *Report) OK() bool { return len(r.Refusals) == 0 }
 
 // Check checks the stack whose Pulumi.<stack>.yaml lies beside root's
 // Pulumi.yaml. Like the program, it reads AWS_REGION and AWS_DEFAULT_REGION
@@ -71,9 +67,6 @@ func Check(root, stack, account string) *Report {
 	}
 
 	r.Cluster, r.PlaceholderAccount = clusterFor(cfg.Values, account)
-	if r.Cluster.Region != "" && PartitionOf(r.Cluster.Region) == "" {
-		r.Mistakes = append(r.Mistakes, fmt.Sprintf("%s: %q is not an AWS region name (such as eu-central-1): the AWS provider would refuse it", stackconfig.KeyAwsRegion, r.Cluster.Region))
-	}
 
 	rec := &Recorder{Project: stackconfig.Project, Stack: stack, Cluster: r.Cluster}
 	d, exports, err := Run(stack, cfg, rec)
@@ -82,7 +75,7 @@ func Check(root, stack, account string) *Report {
 		return r
 	}
 	r.Exports = exports
-	r.Plan = NewPlan(rec.Registrations())
+	r.Plan = NewPlan(rec.Registrations(), cfg.Values[stackconfig.Key(stackconfig.KeyKubeconfig)] != "")
 	r.Warnings = accessWarnings(d, cfg)
 	return r
 }
@@ -127,7 +120,7 @@ func clusterFor(cfg map[string]string, account string) (Cluster, bool) {
 	c := Cluster{
 		Name:      cfg[stackconfig.Project+":"+stackconfig.KeyClusterName],
 		Region:    region,
-		Partition: PartitionOf(region),
+		Partition: stackconfig.PartitionOf(region),
 		Account:   account,
 	}
 	if c.Partition == "" {

@@ -6,46 +6,104 @@ import (
 	"io"
 )
 
+// Exit statuses of Main (and cmd/check-stack).
+const (
+	ExitAccepted = 0
+	// ExitRefused: a stack is refused (or its file cannot be read).
+	ExitRefused = 1
+	// ExitUsage is bad usage; with -strict also a warning on a run with no
+	// refusal.
+	ExitUsage = 2
+)
+
+const usage = `usage: check-stack [-C dir] [-account id] [-strict] [-json] [stack ...]
+
+Checks Pulumi.<stack>.yaml offline (every stack file when none is named).
+
+Exit status: 0 when every stack is accepted; 1 when a stack is refused;
+2 on bad usage, and with -strict when a stack has a warning and none is
+refused (a refusal's 1 wins over a warning's 2).
+
+-json prints one JSON document instead of text:
+  {"version": 1, "accepted": bool, "stacks": [{"stack", "accepted",
+   "refusals": [..], "warnings": [..], "notes": [..],
+   "cluster": {"name", "arn", "region", "partition", "account",
+               "placeholderAccount", "created"} | null,
+   "plan": {"providers", "components", "resources": [{"type", "name",
+            "wave", "inputs": [..], "waitsFor": [..],
+            "deleteBeforeReplace", "remoteComponent"}]} | null,
+   "outputs": {..} | null}]}
+Lists are never null; cluster, plan and outputs are null for a refused
+stack; inputs are the text report's described lines, never raw values.
+
+`
+
 // Main is cmd/check-stack: it checks the named stacks (every stack file
-// when none is named) and returns the exit status: 0 when every stack is
-// accepted, 1 when one is refused or has a mistake, 2 on bad usage.
+// when none is named) and returns the exit status (ExitAccepted,
+// ExitRefused, ExitUsage; see usage for -strict).
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check-stack", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("C", ".", "project directory (the one with Pulumi.yaml)")
 	account := fs.String("account", "", "AWS account ID for the mocked ARNs (default: the stack's only aws:allowedAccountIds entry, else "+PlaceholderAccount+")")
+	strict := fs.Bool("strict", false, "fail with exit status 2 when a stack has a warning (unless a refusal already gives 1)")
+	asJSON := fs.Bool("json", false, "print a machine-readable JSON report instead of text")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: check-stack [-C dir] [-account id] [stack ...]\n\nChecks Pulumi.<stack>.yaml offline (every stack file when none is named).\n\n")
+		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return ExitUsage
 	}
 	stacks := fs.Args()
 	if len(stacks) == 0 {
 		var err error
 		if stacks, err = Stacks(*dir); err != nil {
 			fmt.Fprintln(stderr, "check-stack:", err)
-			return 2
+			return ExitUsage
 		}
 		if len(stacks) == 0 {
 			fmt.Fprintf(stderr, "check-stack: no Pulumi.<stack>.yaml in %s\n", *dir)
-			return 2
+			return ExitUsage
 		}
 	}
-	status := 0
+	var reports []*Report
 	for i, stack := range stacks {
+		r := Check(*dir, stack, *account)
+		reports = append(reports, r)
+		if *asJSON {
+			continue
+		}
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
-		r := Check(*dir, stack, *account)
 		if err := r.Write(stdout); err != nil {
 			fmt.Fprintln(stderr, "check-stack:", err)
-			return 2
-		}
-		if !r.OK() {
-			status = 1
+			return ExitUsage
 		}
 	}
-	return status
+	if *asJSON {
+		if err := WriteJSON(stdout, reports); err != nil {
+			fmt.Fprintln(stderr, "check-stack:", err)
+			return ExitUsage
+		}
+	}
+	return ExitStatus(reports, *strict)
+}
+
+// ExitStatus is the run's exit status: ExitRefused when a stack is
+// refused; else, with strict, ExitUsage when a stack has a warning; else
+// ExitAccepted.
+func ExitStatus(reports []*Report, strict bool) int {
+	warned := false
+	for _, r := range reports {
+		if !r.OK() {
+			return ExitRefused
+		}
+		warned = warned || len(r.Warnings) > 0
+	}
+	if strict && warned {
+		return ExitUsage
+	}
+	return ExitAccepted
 }

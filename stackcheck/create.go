@@ -129,7 +129,7 @@ func (r *Recorder) answerCreated(args pulumi.MockResourceArgs) (id string, outs 
 
 // partitionResult is what aws:index/getPartition answers in c's region.
 func (c Cluster) partitionResult() resource.PropertyMap {
-	suffix := dnsSuffix(c.Partition)
+	suffix := stackconfig.DNSSuffix(c.Partition)
 	parts := strings.Split(suffix, ".")
 	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
 		parts[i], parts[j] = parts[j], parts[i]

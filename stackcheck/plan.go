@@ -37,10 +37,16 @@ type Step struct {
 	WaitsFor []string
 	// DeleteBeforeReplace says a replacement deletes it first.
 	DeleteBeforeReplace bool
+	// Remote says it is a remote component (pulumi-eks's cluster and node
+	// group): its provider creates its children, which the mocks never see.
+	Remote bool
 }
 
 // NewPlan orders registrations into creation waves and describes each.
-func NewPlan(regs []*Registration) *Plan {
+// userKubeconfig says the stack gives its own kubeconfig
+// (eks-pod-identity:kubeconfig), whose exec arguments may hold credentials
+// and so are never shown.
+func NewPlan(regs []*Registration, userKubeconfig bool) *Plan {
 	byURN := map[string]*Registration{}
 	for _, r := range regs {
 		byURN[r.URN] = r
@@ -61,7 +67,7 @@ func NewPlan(regs []*Registration) *Plan {
 		return w
 	}
 	for _, r := range regs {
-		step := Step{Type: r.Type, Name: r.Name, Details: describe(r), DeleteBeforeReplace: r.DeleteBeforeReplace}
+		step := Step{Type: r.Type, Name: r.Name, Details: describe(r, userKubeconfig), DeleteBeforeReplace: r.DeleteBeforeReplace, Remote: r.Remote}
 		switch {
 		case strings.HasPrefix(r.Type, "pulumi:providers:"):
 			p.Providers = append(p.Providers, step)
@@ -92,6 +98,18 @@ func NewPlan(regs []*Registration) *Plan {
 	return p
 }
 
+// RemoteComponents are the resources whose own children their provider
+// creates out of the mocks' sight (pulumi-eks's components).
+func (p *Plan) RemoteComponents() []Step {
+	var out []Step
+	for _, s := range p.Resources {
+		if s.Remote {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // cloudDependencies are r's dependencies that are resources of their own,
 // not components or providers, without repeats.
 func cloudDependencies(r *Registration, byURN map[string]*Registration) []*Registration {
@@ -108,14 +126,14 @@ func cloudDependencies(r *Registration, byURN map[string]*Registration) []*Regis
 
 // describe says what a resource is, from its inputs, in the walkthrough's
 // terms. Types the program does not create get their input names.
-func describe(r *Registration) []string {
+func describe(r *Registration, userKubeconfig bool) []string {
 	if lines, ok := describeCreated(r); ok {
 		return lines
 	}
 	in := r.Inputs
 	switch r.Type {
 	case "pulumi:providers:kubernetes":
-		return describeKubernetesProvider(in)
+		return describeKubernetesProvider(in, userKubeconfig)
 	case "aws:eks/addon:Addon":
 		version := "EKS default"
 		if v := str(in, "addonVersion"); v != "" {
@@ -152,10 +170,19 @@ func describe(r *Registration) []string {
 	case "kubernetes:batch/v1:Job":
 		return describeJob(in)
 	}
+	if len(in) == 0 {
+		return nil
+	}
 	return []string{"inputs: " + strings.Join(sortedKeys(in), ", ")}
 }
 
-func describeKubernetesProvider(in resource.PropertyMap) []string {
+// describeKubernetesProvider says where the provider's kubeconfig comes
+// from. The kubeconfig the program generates shows its whole token command
+// (its arguments come from the cluster and non-secret aws: keys); of the
+// stack's own kubeconfig only the exec command's name is shown, never its
+// arguments or anything else in it, which may hold credentials
+// (--client-secret, tokens).
+func describeKubernetesProvider(in resource.PropertyMap, userKubeconfig bool) []string {
 	kc := in["kubeconfig"]
 	secret := ""
 	if kc.IsSecret() {
@@ -174,10 +201,24 @@ func describeKubernetesProvider(in resource.PropertyMap) []string {
 			} `json:"user"`
 		} `json:"users"`
 	}
-	lines := []string{"kubeconfig: from " + stackconfig.Project + ":" + stackconfig.KeyKubeconfig + secret}
-	if json.Unmarshal([]byte(kc.StringValue()), &doc) == nil && len(doc.Users) == 1 && doc.Users[0].User.Exec.Command != "" {
+	var exec []string // each user's exec command
+	if json.Unmarshal([]byte(kc.StringValue()), &doc) == nil {
+		for _, u := range doc.Users {
+			if u.User.Exec.Command != "" {
+				exec = append(exec, u.User.Exec.Command)
+			}
+		}
+	}
+	var lines []string
+	switch {
+	case !userKubeconfig && len(doc.Users) == 1 && len(exec) == 1:
 		e := doc.Users[0].User.Exec
 		lines = []string{fmt.Sprintf("kubeconfig: generated for the cluster, token from `%s %s`%s", e.Command, strings.Join(e.Args, " "), secret)}
+	case len(exec) > 0:
+		lines = []string{fmt.Sprintf("kubeconfig: from %s:%s%s, token from an exec of %s (arguments not shown: they may hold credentials)",
+			stackconfig.Project, stackconfig.KeyKubeconfig, secret, strings.Join(exec, ", "))}
+	default:
+		lines = []string{"kubeconfig: from " + stackconfig.Project + ":" + stackconfig.KeyKubeconfig + secret}
 	}
 	if ctx := str(in, "context"); ctx != "" {
 		lines = append(lines, "context: "+ctx)

@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// Write prints the report for a person: every refusal and mistake, or the
-// plan, then warnings and notes.
+// Write prints the report for a person: every refusal, or the warnings and
+// the plan, then notes.
 func (r *Report) Write(w io.Writer) error {
 	p := &printer{w: w}
 	switch {
@@ -18,25 +18,21 @@ func (r *Report) Write(w io.Writer) error {
 		for _, s := range r.Refusals {
 			p.f("  - %s\n", s)
 		}
-		for _, s := range r.Mistakes {
-			p.f("  - %s\n", s)
-		}
-	case len(r.Mistakes) > 0:
-		p.f("stack %s: MISTAKES the program cannot see (it would go ahead without them):\n", r.Stack)
-		for _, s := range r.Mistakes {
-			p.f("  - %s\n", s)
-		}
 	default:
 		p.f("stack %s: accepted. `pulumi up` would create %d resources (and the providers and component below).\n", r.Stack, len(r.Plan.Resources))
+		if remote := r.Plan.RemoteComponents(); len(remote) > 0 {
+			p.f("%d of them are pulumi-eks components (%s), each counted as one: the resources inside them (the EKS cluster, its IAM roles and security groups, the node group, ...) are created by pulumi-eks and are not counted or shown, as the mocks cannot see them.\n", len(remote), stepNames(remote))
+		}
 	}
-	if r.Plan != nil {
-		r.writePlan(p)
-	}
+	// Warnings come before the plan, which runs to a hundred lines.
 	if len(r.Warnings) > 0 {
 		p.f("\nWarnings (accepted, but likely to fail or surprise at `pulumi up`):\n")
 		for _, s := range r.Warnings {
 			p.f("  - %s\n", s)
 		}
+	}
+	if r.Plan != nil {
+		r.writePlan(p)
 	}
 	if len(r.Notes) > 0 {
 		p.f("\nNot checked:\n")
@@ -76,11 +72,20 @@ func (r *Report) writePlan(p *printer) {
 			wave = s.Wave
 			p.f("wave %d\n", wave)
 		}
-		replace := ""
-		if s.DeleteBeforeReplace {
-			replace = "  [replaced delete-first]"
+		var notes []string
+		if s.Remote {
+			notes = append(notes, "pulumi-eks component: its own resources are not shown")
 		}
-		p.f("  %s %s%s\n", s.Type, s.Name, replace)
+		if s.DeleteBeforeReplace {
+			// A first `up` replaces nothing; this says what a later
+			// replacement would do.
+			notes = append(notes, "on replacement: delete first")
+		}
+		suffix := ""
+		if len(notes) > 0 {
+			suffix = "  (" + strings.Join(notes, "; ") + ")"
+		}
+		p.f("  %s %s%s\n", s.Type, s.Name, suffix)
 		for _, d := range s.Details {
 			p.f("      %s\n", d)
 		}
@@ -95,6 +100,14 @@ func (r *Report) writePlan(p *printer) {
 			p.f("  %s\n", line)
 		}
 	}
+}
+
+func stepNames(steps []Step) string {
+	names := make([]string, len(steps))
+	for i, s := range steps {
+		names[i] = s.Type + " " + s.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // flatten renders nested outputs as sorted "a.b = value" lines.

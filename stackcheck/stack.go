@@ -134,7 +134,14 @@ func stackFile(root, stack string) (string, error) {
 			return path, nil
 		}
 	}
-	return "", fmt.Errorf("no stack file Pulumi.%s.yaml in %s", stack, root)
+	stacks, err := Stacks(root)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("no stack file Pulumi.%s.yaml in %s (%v)", stack, root, err)
+	case len(stacks) == 0:
+		return "", fmt.Errorf("no stack file Pulumi.%s.yaml in %s, which holds no stack file", stack, root)
+	}
+	return "", fmt.Errorf("no stack file Pulumi.%s.yaml in %s; its stacks: %s", stack, root, strings.Join(stacks, ", "))
 }
 
 // KubeconfigPlaceholder stands in for an undecrypted secret kubeconfig: it

@@ -6,7 +6,6 @@
 package stackconfig
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -46,7 +45,7 @@ const (
 
 // Keys lists the project's keys in the order the README documents them.
 var Keys = []string{KeyClusterName, KeyCreateCluster, KeyManageAgent, KeyAgentVersion, KeyPreserveAgent,
-	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads, KeyAdopt}
+	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads, KeyAdopt, KeyAllowUnknownRegion}
 
 // Settings is the stack configuration, parsed and checked.
 type Settings struct {
@@ -94,6 +93,15 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 	}
 	p.unknownKeys()
 	s.Region = cmp.Or(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
+	regionFrom := "" // where the region came from, when not aws:region
+	switch {
+	case raw[KeyAwsRegion] != "":
+	case env("AWS_REGION") != "":
+		regionFrom = "AWS_REGION"
+	default:
+		regionFrom = "AWS_DEFAULT_REGION"
+	}
+	allowUnknownRegion := p.boolean(KeyAllowUnknownRegion, false)
 	s.Token = p.tokenIdentity(s.Kubeconfig == "")
 	s.Component = podidentity.Args{
 		Agent: podidentity.Agent{
@@ -119,6 +127,9 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 	}
 	if s.Region == "" {
 		p.problems = append(p.problems, KeyAwsRegion+": is not set and neither is AWS_REGION: run `pulumi config set aws:region us-east-1`")
+	}
+	if msg := regionProblem(s.Region, regionFrom, allowUnknownRegion); msg != "" {
+		p.problems = append(p.problems, msg)
 	}
 	if s.KubeContext != "" && s.Kubeconfig == "" {
 		p.problem(KeyKubeContext, "%q is set without %s:%s: a context only selects within a given kubeconfig", s.KubeContext, Project, KeyKubeconfig)
@@ -274,8 +285,8 @@ func (p *parser) tags() map[string]string {
 }
 
 // workloads decodes each workload on its own so a problem names its index,
-// and refuses unknown keys: a typo such as `serviceAcount` must not be
-// silently ignored.
+// and refuses unknown keys, each once with the closest field name: a typo
+// such as `serviceAcount` must not be silently ignored.
 func (p *parser) workloads() []podidentity.Workload {
 	v, ok := p.raw[Key(KeyWorkloads)]
 	if !ok {
@@ -287,17 +298,21 @@ func (p *parser) workloads() []podidentity.Workload {
 		return nil
 	}
 	workloads := make([]podidentity.Workload, 0, len(items))
+	allowed := jsonKeys[workloadConfig]()
 	for i, item := range items {
 		at := fmt.Sprintf("%s[%d]", KeyWorkloads, i)
-		// encoding/json matches keys case-insensitively; "RoleName" would slip
-		// through DisallowUnknownFields, so check the exact spelling first.
-		if k := misspelledKey(item); k != "" {
-			p.problems = append(p.problems, Key(at)+fmt.Sprintf(": unknown key %q (allowed: %s)", k, strings.Join(jsonKeys[workloadConfig](), ", ")))
+		// encoding/json matches keys case-insensitively, so "RoleName" would
+		// slip through DisallowUnknownFields: every key not spelt exactly as
+		// a field is reported here, once, and the decoder only checks types.
+		for _, k := range unknownKeys(item, allowed) {
+			if near := closestKey(k, allowed); near != "" {
+				p.problems = append(p.problems, Key(at)+fmt.Sprintf(": unknown key %q (did you mean %s?)", k, near))
+			} else {
+				p.problems = append(p.problems, Key(at)+fmt.Sprintf(": unknown key %q (allowed: %s)", k, strings.Join(allowed, ", ")))
+			}
 		}
-		dec := json.NewDecoder(bytes.NewReader(item))
-		dec.DisallowUnknownFields()
 		var w workloadConfig
-		if err := dec.Decode(&w); err != nil {
+		if err := json.Unmarshal(item, &w); err != nil {
 			p.problems = append(p.problems, Key(at)+describeDecodeError(err))
 		}
 		workloads = append(workloads, w.toComponent())
@@ -305,20 +320,21 @@ func (p *parser) workloads() []podidentity.Workload {
 	return workloads
 }
 
-// misspelledKey returns the first key of a workload object that is not one of
-// the exact field names, or "" (also when item is no object: Decode says so).
-func misspelledKey(item json.RawMessage) string {
+// unknownKeys returns the keys of a workload object that are not exactly
+// one of the allowed field names, sorted (none when item is no object: the
+// decoder says so).
+func unknownKeys(item json.RawMessage, allowed []string) []string {
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(item, &fields) != nil {
-		return ""
+		return nil
 	}
-	allowed := jsonKeys[workloadConfig]()
+	var out []string
 	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		if !slices.Contains(allowed, k) {
-			return k
+			out = append(out, k)
 		}
 	}
-	return ""
+	return out
 }
 
 func describeDecodeError(err error) string {
@@ -328,9 +344,6 @@ func describeDecodeError(err error) string {
 		return fmt.Sprintf(": is a %s, expected an object with serviceAccount and optional settings", typeErr.Value)
 	case errors.As(err, &typeErr):
 		return fmt.Sprintf(".%s: is a %s, expected %s", typeErr.Field, typeErr.Value, jsonKind(typeErr.Type.Kind().String()))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return fmt.Sprintf(": unknown key %s (allowed: %s)", field, strings.Join(jsonKeys[workloadConfig](), ", "))
 	default:
 		return ": " + err.Error()
 	}

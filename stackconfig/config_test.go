@@ -146,7 +146,9 @@ func TestParseRefusals(t *testing.T) {
 		{"workload not an object", func(c map[string]string) { c["eks-pod-identity:workloads"] = `["pod-id-sa"]` },
 			"eks-pod-identity:workloads[0]: is a string, expected an object with serviceAccount and optional settings"},
 		{"unknown workload key", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAcount":"a"}]` },
-			`eks-pod-identity:workloads[0]: unknown key "serviceAcount" (allowed: accessCheck, bucketArns, createNamespace, externalServiceAccount, hostedZoneArns, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, preset, roleDescription, roleName, rolePath, serviceAccount, tags, testPod, testPodName, trust, verify)`},
+			`eks-pod-identity:workloads[0]: unknown key "serviceAcount" (did you mean serviceAccount?)`},
+		{"unknown workload key, nothing close", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","zzz":1}]` },
+			`eks-pod-identity:workloads[0]: unknown key "zzz" (allowed: accessCheck, bucketArns, createNamespace, externalServiceAccount, hostedZoneArns, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, preset, roleDescription, roleName, rolePath, serviceAccount, tags, testPod, testPodName, trust, verify)`},
 		{"wrong type in workload", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","testPod":"yes"}]`
 		},
@@ -235,7 +237,7 @@ func TestParseRefusals(t *testing.T) {
 			c["eks-pod-identity:agentVersion"] = "v1.3.4-eksbuild.1"
 		}, `eks-pod-identity:agentVersion: "v1.3.4-eksbuild.1" has nothing to apply to: this stack does not manage the agent add-on`},
 		{"workload key in the wrong case", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","RoleName":"r"}]` },
-			`eks-pod-identity:workloads[0]: unknown key "RoleName" (allowed: accessCheck,`},
+			`eks-pod-identity:workloads[0]: unknown key "RoleName" (did you mean roleName?)`},
 		{"verification's default check without S3 access", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"policyArns":["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"]}]`
 		}, `eks-pod-identity:workloads[0].accessCheck: is not set, and the default "s3 ls" needs s3:ListAllMyBuckets, which none of the workload's policies grants (AWS managed ones that include it, or an inline statement allowing it on "*"; customer managed policies are not read): set accessCheck to a command the role may run, such as "s3 ls s3://<bucket>", or "off"`},
@@ -282,7 +284,7 @@ func TestParseRefusals(t *testing.T) {
 		{"unknown project key", func(c map[string]string) { c["eks-pod-identity:clustername"] = "x" },
 			`eks-pod-identity:clustername: unknown key (did you mean eks-pod-identity:clusterName?`},
 		{"unknown project key, nothing close", func(c map[string]string) { c["eks-pod-identity:zzz"] = "x" },
-			`eks-pod-identity:zzz: unknown key (known: adopt, agentVersion, awsCliImage, clusterName,`},
+			`eks-pod-identity:zzz: unknown key (known: adopt, agentVersion, allowUnknownRegion, awsCliImage, clusterName,`},
 		{"kubeconfig path missing", func(c map[string]string) { c["eks-pod-identity:kubeconfig"] = kubeconfigMissing },
 			`eks-pod-identity:kubeconfig: is neither kubeconfig content nor a readable file (value not shown: it may hold credentials): no such file or directory`},
 	} {
@@ -312,6 +314,31 @@ func TestParseWrongCaseKeyIsOneProblem(t *testing.T) {
 	var ce *ConfigError
 	if !errors.As(err, &ce) || len(ce.Problems) != 1 {
 		t.Fatalf("want exactly the unknown-key problem, got %v", err)
+	}
+}
+
+// A misspelt workload key is reported once, with the key it likely meant,
+// and a value of the wrong type beside it is still reported.
+func TestParseUnknownWorkloadKeyIsReportedOnce(t *testing.T) {
+	cfg := baseConfig()
+	cfg["eks-pod-identity:workloads"] = `[{"serviceAcount":"a","namespace":"n","testPod":"yes"}]`
+	_, err := Parse(cfg, noEnv)
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("accepted: %v", err)
+	}
+	var mentions []string
+	for _, p := range ce.Problems {
+		if strings.Contains(p, "serviceAcount") {
+			mentions = append(mentions, p)
+		}
+	}
+	want := `eks-pod-identity:workloads[0]: unknown key "serviceAcount" (did you mean serviceAccount?)`
+	if len(mentions) != 1 || mentions[0] != want {
+		t.Errorf("problems naming serviceAcount: %q, want exactly %q", mentions, want)
+	}
+	if !slices.Contains(ce.Problems, "eks-pod-identity:workloads[0].testPod: is a string, expected a boolean") {
+		t.Errorf("the type problem beside it is lost: %q", ce.Problems)
 	}
 }
 

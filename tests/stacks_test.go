@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -216,9 +218,10 @@ func TestMockedClusterIsPlacedAsTheStackSays(t *testing.T) {
 		t.Errorf("AWS_REGION: cluster %s, refusals %v", r.Cluster.Arn(), r.Refusals)
 	}
 
+	// A region typo is the program's refusal, so the check's too.
 	code, out = checkStack(t, strings.ReplaceAll(readmeStagingStack(t), "eu-central-1", "eu-central"))
-	if code != 1 || !strings.Contains(out, `aws:region: "eu-central" is not an AWS region name (such as eu-central-1): the AWS provider would refuse it`) {
-		t.Errorf("exit %d, want the region named a mistake:\n%s", code, out)
+	if code != 1 || !strings.Contains(out, "REFUSED") || !strings.Contains(out, `  - aws:region: "eu-central" is not a known AWS region (did you mean eu-central-1?)`) {
+		t.Errorf("exit %d, want the region refused:\n%s", code, out)
 	}
 
 	// The account: the stack's only allowed account, or -account.
@@ -280,19 +283,6 @@ func TestAccessCheckWarning(t *testing.T) {
 	}
 }
 
-func TestPartitionOf(t *testing.T) {
-	for region, want := range map[string]string{
-		"us-east-1": "aws", "eu-central-1": "aws", "ap-southeast-5": "aws", "il-central-1": "aws", "mx-central-1": "aws",
-		"cn-north-1": "aws-cn", "us-gov-west-1": "aws-us-gov", "us-iso-east-1": "aws-iso", "us-isob-east-1": "aws-iso-b",
-		"eu-isoe-west-1": "aws-iso-e", "us-isof-south-1": "aws-iso-f", "eusc-de-east-1": "aws-eusc",
-		"eu-central": "", "EU-CENTRAL-1": "", "": "", "moon-base-1": "",
-	} {
-		if got := stackcheck.PartitionOf(region); got != want {
-			t.Errorf("PartitionOf(%q) = %q, want %q", region, got, want)
-		}
-	}
-}
-
 // Secrets: with the stack's passphrase they are decrypted and checked;
 // without it a placeholder stands in and the report says so.
 func TestSecretsDecryptedWithThePassphraseOrNoted(t *testing.T) {
@@ -336,7 +326,7 @@ func TestPlanWavesFollowDependencies(t *testing.T) {
 	noAmbientAWS(t)
 	r := stackcheck.Check("..", "dev", "")
 	if !r.OK() {
-		t.Fatalf("dev refused: %v %v", r.Refusals, r.Mistakes)
+		t.Fatalf("dev refused: %v", r.Refusals)
 	}
 	wave := map[string]int{}
 	for _, s := range r.Plan.Resources {
@@ -421,7 +411,7 @@ func TestCheckPlansTheSandboxStack(t *testing.T) {
 	noAmbientAWS(t)
 	r := stackcheck.Check("..", "sandbox", "")
 	if !r.OK() {
-		t.Fatalf("refused: %v %v", r.Refusals, r.Mistakes)
+		t.Fatalf("refused: %v", r.Refusals)
 	}
 	if !r.Cluster.Created || r.Cluster.Name != "sandbox-eks" {
 		t.Errorf("cluster = %+v, want the created sandbox-eks", r.Cluster)
@@ -447,5 +437,192 @@ func TestCheckPlansTheSandboxStack(t *testing.T) {
 	}
 	if got := r.Exports["kubeconfig"]; got != "[secret]" {
 		t.Errorf("kubeconfig output shown as %v, want [secret]", got)
+	}
+}
+
+// userKubeconfigStack is the README's staging stack with a kubeconfig of
+// its own whose exec arguments hold a credential.
+func userKubeconfigStack(t *testing.T) (stack, secret string) {
+	t.Helper()
+	secret = "s3cr3t-client-value-7f9a"
+	kubeconfig := `{"apiVersion":"v1","kind":"Config","current-context":"c","clusters":[{"name":"c","cluster":{"server":"https://example.invalid"}}],` +
+		`"contexts":[{"name":"c","context":{"cluster":"c","user":"u"}}],` +
+		`"users":[{"name":"u","user":{"exec":{"apiVersion":"client.authentication.k8s.io/v1beta1","command":"kubelogin","args":["get-token","--client-id","app","--client-secret","` + secret + `"]}}}]}`
+	return readmeStagingStack(t) + "  eks-pod-identity:kubeconfig: '" + kubeconfig + "'\n", secret
+}
+
+// A kubeconfig of the stack's own is never echoed: its exec command is
+// named, its arguments (which may hold a client secret) are not.
+func TestCheckNeverEchoesAKubeconfigCredential(t *testing.T) {
+	stack, secret := userKubeconfigStack(t)
+	code, out := checkStack(t, stack)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if strings.Contains(out, secret) || strings.Contains(out, "--client-secret") {
+		t.Errorf("the output echoes the kubeconfig's exec arguments:\n%s", out)
+	}
+	want := "kubeconfig: from eks-pod-identity:kubeconfig (a secret in state), token from an exec of kubelogin (arguments not shown: they may hold credentials)"
+	if !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+}
+
+// A first `up` replaces nothing: a delete-before-replace resource is
+// marked with what a later replacement would do, not as replaced.
+func TestPlanDoesNotClaimAReplacement(t *testing.T) {
+	_, out := checkStack(t, readmeStagingStack(t))
+	if strings.Contains(out, "replaced") {
+		t.Errorf("a plan of a first `up` speaks of replacing:\n%s", out)
+	}
+	want := "  aws:eks/podIdentityAssociation:PodIdentityAssociation pod-identity-orders-association  (on replacement: delete first)\n"
+	if !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+}
+
+// A stack name without a file is answered with the stacks there are.
+func TestMissingStackListsTheStacks(t *testing.T) {
+	noAmbientAWS(t)
+	dir := project(t, map[string]string{"staging": readmeStagingStack(t), "dev": readmeStagingStack(t)})
+	var stdout, stderr bytes.Buffer
+	code := stackcheck.Main([]string{"-C", dir, "nosuch"}, &stdout, &stderr)
+	want := "no stack file Pulumi.nosuch.yaml in " + dir + "; its stacks: dev, staging"
+	if code == 0 || !strings.Contains(stdout.String()+stderr.String(), want) {
+		t.Errorf("exit %d, want %q in:\n%s%s", code, want, stdout.String(), stderr.String())
+	}
+}
+
+// A created cluster's plan says that pulumi-eks's components count as one
+// each, their own resources unseen under mocks.
+func TestSandboxPlanSaysPulumiEksChildrenAreNotCounted(t *testing.T) {
+	noAmbientAWS(t)
+	var stdout, stderr bytes.Buffer
+	if code := stackcheck.Main([]string{"-C", "..", "sandbox"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"2 of them are pulumi-eks components (eks:index:Cluster cluster, eks:index:ManagedNodeGroup cluster-nodes), each counted as one: the resources inside them",
+		"are created by pulumi-eks and are not counted or shown, as the mocks cannot see them.\n",
+		"  eks:index:Cluster cluster  (pulumi-eks component: its own resources are not shown)\n",
+		"  eks:index:ManagedNodeGroup cluster-nodes  (pulumi-eks component: its own resources are not shown)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// warnedStack is the README's staging stack with an access check the
+// metrics role's policies do not reach: accepted, with one warning.
+func warnedStack(t *testing.T) string {
+	return strings.ReplaceAll(readmeStagingStack(t), "accessCheck: logs describe-log-groups --max-items 1", "accessCheck: s3 ls")
+}
+
+// Warnings come before the plan, not after its hundred lines.
+func TestWarningsComeBeforeThePlan(t *testing.T) {
+	_, out := checkStack(t, warnedStack(t))
+	warn, plan := strings.Index(out, "\nWarnings ("), strings.Index(out, "\nwave 1\n")
+	if warn < 0 || plan < 0 || warn > plan {
+		t.Errorf("warnings at %d, plan at %d; want the warnings first:\n%s", warn, plan, out)
+	}
+}
+
+// -strict: a warning fails the run with 2, unless a refusal gives 1.
+func TestStrictFailsOnAWarning(t *testing.T) {
+	if code, out := checkStack(t, warnedStack(t)); code != 0 {
+		t.Errorf("without -strict a warning gave exit %d:\n%s", code, out)
+	}
+	if code, out := checkStack(t, warnedStack(t), "-strict"); code != 2 {
+		t.Errorf("with -strict a warning gave exit %d, want 2:\n%s", code, out)
+	}
+	if code, out := checkStack(t, readmeStagingStack(t), "--strict"); code != 0 {
+		t.Errorf("with --strict and no warning: exit %d:\n%s", code, out)
+	}
+	refused := &stackcheck.Report{Stack: "a", Refusals: []string{"no"}}
+	warned := &stackcheck.Report{Stack: "b", Warnings: []string{"hm"}}
+	for _, order := range [][]*stackcheck.Report{{refused, warned}, {warned, refused}} {
+		if got := stackcheck.ExitStatus(order, true); got != 1 {
+			t.Errorf("a refusal and a warning with -strict: exit %d, want 1", got)
+		}
+	}
+}
+
+// checkJSON runs check-stack --json and decodes its document.
+func checkJSON(t *testing.T, stack string, args ...string) (int, string, map[string]any) {
+	t.Helper()
+	code, out := checkStack(t, stack, append([]string{"-json"}, args...)...)
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not one JSON document: %v\n%s", err, out)
+	}
+	return code, out, doc
+}
+
+// --json: the report as one document of a stable schema.
+func TestJSONReport(t *testing.T) {
+	code, out, doc := checkJSON(t, warnedStack(t))
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if doc["version"] != 1.0 || doc["accepted"] != true {
+		t.Errorf("version %v, accepted %v:\n%s", doc["version"], doc["accepted"], out)
+	}
+	stacks, _ := doc["stacks"].([]any)
+	if len(stacks) != 1 {
+		t.Fatalf("stacks: %v", doc["stacks"])
+	}
+	s := stacks[0].(map[string]any)
+	if s["stack"] != "staging" || s["accepted"] != true || fmt.Sprint(s["refusals"]) != "[]" {
+		t.Errorf("stack %v accepted %v refusals %v", s["stack"], s["accepted"], s["refusals"])
+	}
+	warnings, _ := s["warnings"].([]any)
+	if len(warnings) != 1 || !strings.HasPrefix(fmt.Sprint(warnings[0]), `eks-pod-identity:workloads[1].accessCheck: "s3 ls" calls s3`) {
+		t.Errorf("warnings %v", s["warnings"])
+	}
+	cluster, _ := s["cluster"].(map[string]any)
+	if cluster["arn"] != "arn:aws:eks:eu-central-1:111122223333:cluster/staging-eks" || cluster["placeholderAccount"] != true {
+		t.Errorf("cluster %v", cluster)
+	}
+	plan, _ := s["plan"].(map[string]any)
+	resources, _ := plan["resources"].([]any)
+	if len(resources) != 12 {
+		t.Fatalf("%d resources, want 12:\n%s", len(resources), out)
+	}
+	var found bool
+	for _, r := range resources {
+		r := r.(map[string]any)
+		if r["type"] == "aws:eks/podIdentityAssociation:PodIdentityAssociation" && r["name"] == "pod-identity-orders-association" {
+			found = true
+			if r["wave"] != 2.0 || fmt.Sprint(r["waitsFor"]) != "[pod-identity-orders-role]" || r["deleteBeforeReplace"] != true ||
+				!strings.HasPrefix(fmt.Sprint(r["inputs"]), "[cluster staging-eks: service account shop/orders gets role arn:aws:iam::111122223333:role/") {
+				t.Errorf("association %v", r)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no association in the plan:\n%s", out)
+	}
+
+	// A refused stack: accepted false, its refusals, no plan, exit 1.
+	code, out, doc = checkJSON(t, strings.ReplaceAll(readmeStagingStack(t), "eu-central-1", "eu-central-1x"))
+	s = doc["stacks"].([]any)[0].(map[string]any)
+	if code != 1 || doc["accepted"] != false || s["accepted"] != false || s["plan"] != nil ||
+		!strings.Contains(fmt.Sprint(s["refusals"]), `aws:region: "eu-central-1x" is not a known AWS region (did you mean eu-central-1?)`) {
+		t.Errorf("refused stack: exit %d:\n%s", code, out)
+	}
+	// -strict applies to -json as well.
+	if code, _, _ := checkJSON(t, warnedStack(t), "-strict"); code != 2 {
+		t.Errorf("-json -strict with a warning: exit %d, want 2", code)
+	}
+}
+
+// The JSON report echoes no kubeconfig credential either.
+func TestJSONNeverEchoesAKubeconfigCredential(t *testing.T) {
+	stack, secret := userKubeconfigStack(t)
+	code, out, _ := checkJSON(t, stack)
+	if code != 0 || strings.Contains(out, secret) || strings.Contains(out, "--client-secret") {
+		t.Errorf("exit %d; the JSON report must not hold the kubeconfig's exec arguments:\n%s", code, out)
 	}
 }

@@ -6,10 +6,12 @@
 //	go run ./cmd/check-stack dev            # Pulumi.dev.yaml
 //	go run ./cmd/check-stack                # every Pulumi.*.yaml
 //	go run ./cmd/check-stack -C ../infra -account 123456789012 staging
+//	go run ./cmd/check-stack -strict -json    # in CI
 //
-// Exit status: 0 when every stack is accepted, 1 when one is refused or has
-// a mistake, 2 on bad usage. The logic is stackcheck.Main, which the tests
-// run.
+// Exit status: 0 when every stack is accepted, 1 when one is refused, 2 on
+// bad usage and, with -strict, when a stack has a warning and none is
+// refused. -json prints one machine-readable document (its schema in
+// `check-stack -h`). The logic is stackcheck.Main, which the tests run.
 package main
 
 import (
