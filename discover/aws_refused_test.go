@@ -62,7 +62,10 @@ func TestSDKLookupRefusalIsNeverAbsent(t *testing.T) {
 		want   string
 	}{
 		{"role", func() (bool, error) { r, err := l.Role(ctx, "EKSPodIdentityS3Role"); return r != nil, err }, "AccessDenied"},
-		{"add-on", func() (bool, error) { a, err := l.Addon(ctx, "my-eks-cluster", "eks-pod-identity-agent"); return a != nil, err }, "AccessDeniedException"},
+		{"add-on", func() (bool, error) {
+			a, err := l.Addon(ctx, "my-eks-cluster", "eks-pod-identity-agent")
+			return a != nil, err
+		}, "AccessDeniedException"},
 		{"association", func() (bool, error) {
 			a, err := l.Association(ctx, "my-eks-cluster", "default", "pod-id-sa")
 			return a != nil, err
