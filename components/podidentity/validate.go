@@ -369,6 +369,14 @@ func checkPolicyArn(ps *Problems, field, arn, partition string) {
 	if partition != "" && m[1] != partition {
 		ps.add(field, "%q is in partition %q but the cluster is in %q", arn, m[1], partition)
 	}
+	// A misspelt AWS managed policy would only fail at AttachRolePolicy,
+	// after the role exists. A name close to a known one is refused; one
+	// with none near may be newer than the list, and is left to IAM.
+	if _, name, _ := strings.Cut(arn, ":policy/"); m[2] == "aws" && !iampolicy.IsManaged(name) {
+		if near := iampolicy.NearestManaged(name); near != "" {
+			ps.add(field, "%q is not an AWS managed policy: did you mean arn:%s:iam::aws:policy/%s? (checked against %s)", arn, m[1], near, iampolicy.ManagedSource)
+		}
+	}
 }
 
 func checkTags(ps *Problems, field string, tags map[string]string) {
