@@ -407,13 +407,24 @@ func checkAccessCheck(ps *Problems, field, check string) {
 	case len(words) == 0:
 		ps.add(field, "is blank: give aws CLI arguments such as \"s3 ls\", or \"off\"")
 	case words[0] == "aws":
-		ps.add(field, "%q starts with \"aws\": give only the arguments, e.g. %q", check, strings.Join(words[1:], " "))
+		// The suggestion must itself be accepted: without "aws", and cut
+		// before any shell syntax, which would be refused next.
+		fix := strings.Join(words[1:], " ")
+		if i := strings.IndexAny(fix, shellSyntax); i >= 0 {
+			ps.add(field, "%q starts with \"aws\" and contains shell syntax, which the Job does not run: give only the arguments, e.g. %q", check, strings.TrimSpace(fix[:i]))
+		} else {
+			ps.add(field, "%q starts with \"aws\": give only the arguments, e.g. %q", check, fix)
+		}
 	case !awsServiceNameRe.MatchString(words[0]):
 		ps.add(field, "%q does not start with an aws CLI service name such as s3, sts or dynamodb", check)
-	case strings.ContainsAny(check, ";|&$`<>'\"\\"):
+	case strings.ContainsAny(check, shellSyntax):
 		ps.add(field, "%q contains shell syntax; it is passed to aws as plain arguments, so quotes, pipes and variables would not work", check)
 	}
 }
+
+// shellSyntax are the characters a shell would interpret in an access
+// check; the Job passes the check to aws as plain arguments.
+const shellSyntax = ";|&$`<>'\"\\"
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
