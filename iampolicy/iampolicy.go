@@ -187,3 +187,25 @@ func glob(pattern, s string, foldCase bool) bool {
 	}
 	return p == len(pattern)
 }
+
+// AllowsSomewhere reports whether some Allow statement covers action on
+// some resource (resources and conditions not judged) and no unconditional
+// Deny on every resource takes it away: what an access check whose
+// resource is not known can be held to.
+func (d Document) AllowsSomewhere(action string) bool {
+	allowed := false
+	for _, s := range d.Statement {
+		actionOK := s.NotAction == nil && slices.ContainsFunc(s.Action, func(p string) bool { return MatchAction(p, action) }) ||
+			s.NotAction != nil && !slices.ContainsFunc(s.NotAction, func(p string) bool { return MatchAction(p, action) })
+		if !actionOK {
+			continue
+		}
+		switch {
+		case strings.EqualFold(s.Effect, "Deny") && len(s.Condition) == 0 && s.NotResource == nil && slices.Contains(s.Resource, "*"):
+			return false
+		case strings.EqualFold(s.Effect, "Allow"):
+			allowed = true
+		}
+	}
+	return allowed
+}

@@ -44,14 +44,64 @@ var managedPolicyServices = map[string][]string{
 	"AmazonDynamoDBReadOnlyAccess": {"application-autoscaling", "cloudwatch", "datapipeline", "dax", "dynamodb", "ec2", "iam", "kinesis", "kms", "lambda", "resource-groups", "sns", "tag"},
 }
 
-// AccessCheckWarning tells when a workload's verification access check calls
-// a service in which none of the role's policies allows anything: the
-// check's call then fails with AccessDenied at `pulumi up`, unless a
-// resource-based policy (a bucket or queue policy naming the role) grants
-// it, which is why this warns rather than refuses. It says nothing when a
-// policy is unknown (a customer managed one) or the command's service is.
-// w has the component's defaults applied.
-func AccessCheckWarning(w podidentity.Workload) string {
+// CheckAction is the IAM action (and, when the command names it, the
+// resource) an access check's call is authorized as, for the commands
+// whose action the arguments tell: `s3 ls` (with a bucket or without),
+// `s3api list-objects-v2 --bucket`, and the services whose CLI operations
+// are their API operations (logs describe-log-groups is
+// logs:DescribeLogGroups). ok is false for any other command.
+func CheckAction(check, partition string) (action, resource string, ok bool) {
+	words := strings.Fields(check)
+	if len(words) < 2 {
+		return "", "", false
+	}
+	service, known := cliServices[words[0]]
+	if !known {
+		return "", "", false
+	}
+	bucketArn := func(b string) string { return "arn:" + partition + ":s3:::" + b }
+	switch words[0] {
+	case "s3":
+		if words[1] != "ls" {
+			return "", "", false
+		}
+		if len(words) == 2 || strings.HasPrefix(words[2], "-") {
+			return "s3:ListAllMyBuckets", "*", true
+		}
+		bucket, _, _ := strings.Cut(strings.TrimPrefix(words[2], "s3://"), "/")
+		return "s3:ListBucket", bucketArn(bucket), true
+	case "s3api":
+		if words[1] != "list-objects-v2" && words[1] != "list-objects" {
+			return "", "", false
+		}
+		for k := 2; k+1 < len(words); k++ {
+			if words[k] == "--bucket" {
+				return "s3:ListBucket", bucketArn(words[k+1]), true
+			}
+		}
+		return "", "", false
+	}
+	var op strings.Builder
+	for _, part := range strings.Split(words[1], "-") {
+		if part == "" {
+			return "", "", false
+		}
+		op.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return service + ":" + op.String(), "", true
+}
+
+// AccessCheckWarning tells when a workload's verification access check is
+// not allowed by the role's policies: for an inline document (the
+// workload's own or its preset's, given in docs), the check's very action
+// (CheckAction) must be allowed; for an AWS managed policy the program
+// knows, some action of the check's service. The check's call then fails
+// with AccessDenied at `pulumi up`, unless a resource-based policy (a bucket
+// or queue policy naming the role) grants it, which is why this warns
+// rather than refuses. It says nothing when a policy is unknown (a customer
+// managed one) or the command's service is. w has the component's
+// defaults applied; docs maps inline policy names to their documents.
+func AccessCheckWarning(w podidentity.Workload, docs map[string]string, partition string) string {
 	if !w.Verify || w.AccessCheck == podidentity.AccessCheckOff {
 		return ""
 	}
@@ -60,8 +110,9 @@ func AccessCheckWarning(w podidentity.Workload) string {
 	if !known {
 		return ""
 	}
-	var granted []string
-	var names []string
+	action, resource, actionKnown := CheckAction(w.AccessCheck, partition)
+	var granted, names []string
+	allowed := false
 	for _, arn := range w.PolicyArns {
 		name, managed := awsManagedPolicyName(arn)
 		services, listed := managedPolicyServices[name]
@@ -70,21 +121,38 @@ func AccessCheckWarning(w podidentity.Workload) string {
 		}
 		granted = append(granted, services...)
 		names = append(names, name)
+		allowed = allowed || slices.Contains(services, iampolicy.AllServices) || slices.Contains(services, service)
 	}
-	for _, pname := range slices.Sorted(maps.Keys(w.InlinePolicies)) {
-		doc, err := iampolicy.Parse(w.InlinePolicies[pname])
+	for _, pname := range slices.Sorted(maps.Keys(docs)) {
+		doc, err := iampolicy.Parse(docs[pname])
 		if err != nil {
 			return ""
 		}
-		granted = append(granted, doc.Services()...)
 		names = append(names, "inline "+pname)
+		switch {
+		case !actionKnown:
+			granted = append(granted, doc.Services()...)
+			allowed = allowed || slices.Contains(doc.Services(), iampolicy.AllServices) || slices.Contains(doc.Services(), service)
+		case resource != "":
+			allowed = allowed || doc.Allows(action, resource)
+		default:
+			allowed = allowed || doc.AllowsSomewhere(action)
+		}
 	}
-	if slices.Contains(granted, iampolicy.AllServices) || slices.Contains(granted, service) {
+	if allowed {
 		return ""
 	}
-	const consequence = "the verification Job would fail with AccessDenied unless a resource policy grants the role access; pick a check in a service the role uses"
-	if len(names) == 0 {
+	const consequence = "the verification Job would fail with AccessDenied unless a resource policy grants the role access; pick a check the role may run"
+	switch {
+	case len(names) == 0:
 		return fmt.Sprintf("%q calls %s, but the role has no policy: %s", w.AccessCheck, service, consequence)
+	case actionKnown && len(docs) > 0:
+		on := ""
+		if resource != "" {
+			on = " on " + resource
+		}
+		return fmt.Sprintf("%q needs %s%s, which none of the role's policies (%s) allows: %s",
+			w.AccessCheck, action, on, strings.Join(names, ", "), consequence)
 	}
 	slices.Sort(granted)
 	return fmt.Sprintf("%q calls %s, but the role's policies (%s) allow actions in %s only: %s",

@@ -10,9 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 
+	"github.com/platform-eng/eks-pod-identity/components/presets"
 	"github.com/platform-eng/eks-pod-identity/program"
 	"github.com/platform-eng/eks-pod-identity/stackconfig"
 )
@@ -76,13 +78,14 @@ func Check(root, stack, account string) *Report {
 	}
 	r.Exports = exports
 	r.Plan = NewPlan(rec.Registrations(), cfg.Values[stackconfig.Key(stackconfig.KeyKubeconfig)] != "")
-	r.Warnings = accessWarnings(d, cfg)
+	r.Warnings = accessWarnings(d, cfg, r.Cluster)
 	return r
 }
 
-// accessWarnings runs AccessCheckWarning on every workload, naming each by
-// its config key.
-func accessWarnings(d *program.Deployment, cfg Config) []string {
+// accessWarnings runs AccessCheckWarning on every workload, presets
+// included, naming each by its config key. A preset's own inline documents
+// are rendered for the mocked cluster, as the component renders them.
+func accessWarnings(d *program.Deployment, cfg Config, c Cluster) []string {
 	// Deploy accepted the configuration, so Parse does too; it gives the
 	// workloads in the stack file's order, which their keys need.
 	s, err := stackconfig.Parse(cfg.Values, os.Getenv)
@@ -91,15 +94,22 @@ func accessWarnings(d *program.Deployment, cfg Config) []string {
 	}
 	var out []string
 	for i, w := range s.Component.Workloads {
-		name := w.Name
-		if name == "" {
-			name = w.ServiceAccount
-		}
-		res, ok := d.Component.Workloads[name]
+		res, ok := d.Component.Workloads[w.Resolved(c.Partition).Name]
 		if !ok {
 			continue
 		}
-		if msg := AccessCheckWarning(res.Settings); msg != "" {
+		docs := maps.Clone(res.Settings.InlinePolicies)
+		if p, isPreset := presets.Lookup(res.Settings.Preset); isPreset && res.Settings.InlinePolicies == nil {
+			docs = map[string]string{}
+			for _, doc := range p.Documents {
+				text, err := doc.Render(presets.Target{Partition: c.Partition, ClusterName: c.Name, Inputs: res.Settings.PresetInputs})
+				if err != nil {
+					return []string{fmt.Sprintf("%s:%s[%d]: render preset %s's policy %s: %v", stackconfig.Project, stackconfig.KeyWorkloads, i, p.Name, doc.Name, err)}
+				}
+				docs[doc.Name] = text
+			}
+		}
+		if msg := AccessCheckWarning(res.Settings, docs, c.Partition); msg != "" {
 			out = append(out, fmt.Sprintf("%s:%s[%d].accessCheck: %s", stackconfig.Project, stackconfig.KeyWorkloads, i, msg))
 		}
 	}

@@ -254,6 +254,10 @@ func TestAccessCheckWarning(t *testing.T) {
 		cw     = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 		bucket = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`
 		all    = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}`
+		listB  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::b"}]}`
+		// Write-only, as an app shipping its logs has: no Describe.
+		logsWrite = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:*:*:log-group:app:*"}]}`
+		logsRead  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:Describe*","Resource":"*"}]}`
 	)
 	for _, tc := range []struct {
 		name string
@@ -264,7 +268,11 @@ func TestAccessCheckWarning(t *testing.T) {
 		{"s3 with the CloudWatch agent policy", podidentity.Workload{Verify: true, AccessCheck: "s3 ls", PolicyArns: []string{cw}}, true},
 		{"s3api is s3", podidentity.Workload{Verify: true, AccessCheck: "s3api list-buckets", PolicyArns: []string{cw}}, true},
 		{"dynamodb with an inline bucket policy", podidentity.Workload{Verify: true, AccessCheck: "dynamodb list-tables", InlinePolicies: map[string]string{"b": bucket}}, true},
-		{"s3 with an inline bucket policy", podidentity.Workload{Verify: true, AccessCheck: "s3 ls s3://b", InlinePolicies: map[string]string{"b": bucket}}, false},
+		{"listing a bucket with an inline policy that only reads its objects", podidentity.Workload{Verify: true, AccessCheck: "s3 ls s3://b", InlinePolicies: map[string]string{"b": bucket}}, true},
+		{"listing a bucket the inline policy lists", podidentity.Workload{Verify: true, AccessCheck: "s3 ls s3://b/logs/", InlinePolicies: map[string]string{"l": listB}}, false},
+		{"listing another bucket", podidentity.Workload{Verify: true, AccessCheck: "s3api list-objects-v2 --bucket other --max-items 1", InlinePolicies: map[string]string{"l": listB}}, true},
+		{"logs read on a logs-write-only inline policy", podidentity.Workload{Verify: true, AccessCheck: "logs describe-log-groups --limit 1", InlinePolicies: map[string]string{"w": logsWrite}}, true},
+		{"logs read allowed inline", podidentity.Workload{Verify: true, AccessCheck: "logs describe-log-groups --limit 1", InlinePolicies: map[string]string{"r": logsRead}}, false},
 		{"an inline NotAction reaches every service", podidentity.Workload{Verify: true, AccessCheck: "sqs list-queues", InlinePolicies: map[string]string{"a": all}}, false},
 		{"ReadOnlyAccess reaches every service", podidentity.Workload{Verify: true, AccessCheck: "sqs list-queues", PolicyArns: []string{"arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess"}}, false},
 		{"a customer managed policy is unknown", podidentity.Workload{Verify: true, AccessCheck: "sqs list-queues", PolicyArns: []string{cw, "arn:aws:iam::111122223333:policy/queues"}}, false},
@@ -276,7 +284,7 @@ func TestAccessCheckWarning(t *testing.T) {
 		{"no policy at all", podidentity.Workload{Verify: true, AccessCheck: "s3 ls", PolicyArns: []string{}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := stackcheck.AccessCheckWarning(tc.w); (got != "") != tc.warn {
+			if got := stackcheck.AccessCheckWarning(tc.w, tc.w.InlinePolicies, "aws"); (got != "") != tc.warn {
 				t.Errorf("warning %q, want one: %v", got, tc.warn)
 			}
 		})
@@ -624,5 +632,33 @@ func TestJSONNeverEchoesAKubeconfigCredential(t *testing.T) {
 	code, out, _ := checkJSON(t, stack)
 	if code != 0 || strings.Contains(out, secret) || strings.Contains(out, "--client-secret") {
 		t.Errorf("exit %d; the JSON report must not hold the kubeconfig's exec arguments:\n%s", code, out)
+	}
+}
+
+// A preset workload's access check is held to the preset's own inline
+// documents, rendered for the stack's cluster: mountpoint-s3 lists only
+// the buckets it names.
+func TestPresetAccessCheckIsJudgedByItsDocuments(t *testing.T) {
+	stack := `config:
+  aws:region: eu-central-1
+  eks-pod-identity:clusterName: staging-eks
+  eks-pod-identity:manageAgent: false
+  eks-pod-identity:workloads:
+    - preset: mountpoint-s3
+      bucketArns: ["arn:aws:s3:::staging-datasets"]
+      verify: true
+      accessCheck: s3api list-objects-v2 --bucket staging-other --max-items 1
+`
+	code, out := checkStack(t, stack)
+	if code != 0 {
+		t.Fatalf("exit %d: a warning must not fail the check:\n%s", code, out)
+	}
+	want := `eks-pod-identity:workloads[0].accessCheck: "s3api list-objects-v2 --bucket staging-other --max-items 1" needs s3:ListBucket on arn:aws:s3:::staging-other, which none of the role's policies (inline `
+	if !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+	code, out = checkStack(t, strings.ReplaceAll(stack, "--bucket staging-other", "--bucket staging-datasets"))
+	if code != 0 || strings.Contains(out, "accessCheck:") {
+		t.Errorf("exit %d; the preset's own bucket warned:\n%s", code, out)
 	}
 }
