@@ -22,6 +22,7 @@ type reg struct {
 	aliases                     int
 	importID                    string
 	deps                        []string
+	inputs                      resource.PropertyMap
 }
 
 type recordingMocks struct {
@@ -30,7 +31,7 @@ type recordingMocks struct {
 }
 
 func (m *recordingMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	r := reg{typ: args.TypeToken, name: args.Name, provider: args.Provider}
+	r := reg{typ: args.TypeToken, name: args.Name, provider: args.Provider, inputs: args.Inputs}
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.parent = rpc.GetParent()
 		r.aliases = len(rpc.GetAliases())
