@@ -337,9 +337,11 @@ func describeHardening(spec, c resource.PropertyMap) string {
 	}
 	psc, csc := obj(spec, "securityContext"), obj(c, "securityContext")
 	home := "unset"
-	for _, e := range c["env"].ArrayValue() {
-		if o := e.ObjectValue(); str(o, "name") == "HOME" {
-			home = str(o, "value")
+	if env := c["env"]; env.IsArray() {
+		for _, e := range env.ArrayValue() {
+			if e.IsObject() && str(e.ObjectValue(), "name") == "HOME" {
+				home = str(e.ObjectValue(), "value")
+			}
 		}
 	}
 	return fmt.Sprintf("automountServiceAccountToken %s; user %s, group %s, runAsNonRoot %s, seccomp %s; allowPrivilegeEscalation %s, drop capabilities %s, readOnlyRootFilesystem %s, HOME %s",
