@@ -276,5 +276,52 @@ func podDifference(p *discover.PodSpec, serviceAccount, image string) (field, li
 	case len(c.Args) > 0:
 		return "spec.containers[0].args", list(c.Args), "none"
 	}
+	// The hardening (podidentity's hardening.go): every field the stack
+	// declares, compared as set or unset; what EKS's webhook adds (its token
+	// volume, mount and variables) is not the stack's and is left alone.
+	boolean := func(b *bool) string {
+		if b == nil {
+			return "unset"
+		}
+		return fmt.Sprint(*b)
+	}
+	number := func(n *int64) string {
+		if n == nil {
+			return "unset"
+		}
+		return fmt.Sprint(*n)
+	}
+	str := func(s string) string {
+		if s == "" {
+			return "unset"
+		}
+		return q(s)
+	}
+	home, hasHome := c.Env["HOME"]
+	switch {
+	case boolean(p.AutomountServiceAccountToken) != "false":
+		return "spec.automountServiceAccountToken", boolean(p.AutomountServiceAccountToken), "false"
+	case boolean(p.RunAsNonRoot) != "true":
+		return "spec.securityContext.runAsNonRoot", boolean(p.RunAsNonRoot), "true"
+	case number(p.RunAsUser) != fmt.Sprint(podidentity.PodUser):
+		return "spec.securityContext.runAsUser", number(p.RunAsUser), fmt.Sprint(podidentity.PodUser)
+	case number(p.RunAsGroup) != fmt.Sprint(podidentity.PodGroup):
+		return "spec.securityContext.runAsGroup", number(p.RunAsGroup), fmt.Sprint(podidentity.PodGroup)
+	case p.SeccompProfile != podidentity.SeccompProfile:
+		return "spec.securityContext.seccompProfile.type", str(p.SeccompProfile), q(podidentity.SeccompProfile)
+	case !slices.Contains(p.EmptyDirs, podidentity.HomeVolume):
+		return "spec.volumes", "no emptyDir " + q(podidentity.HomeVolume), "emptyDir " + q(podidentity.HomeVolume)
+	case boolean(c.AllowPrivilegeEscalation) != "false":
+		return "spec.containers[0].securityContext.allowPrivilegeEscalation", boolean(c.AllowPrivilegeEscalation), "false"
+	case boolean(c.ReadOnlyRootFilesystem) != "true":
+		return "spec.containers[0].securityContext.readOnlyRootFilesystem", boolean(c.ReadOnlyRootFilesystem), "true"
+	case !slices.Equal(c.DropCapabilities, []string{podidentity.DroppedCapabilities}):
+		return "spec.containers[0].securityContext.capabilities.drop", list(c.DropCapabilities), list([]string{podidentity.DroppedCapabilities})
+	case c.Mounts[podidentity.HomeDir] != podidentity.HomeVolume:
+		return "spec.containers[0].volumeMounts", "nothing of " + q(podidentity.HomeVolume) + " at " + q(podidentity.HomeDir),
+			q(podidentity.HomeVolume) + " at " + q(podidentity.HomeDir)
+	case !hasHome || home != podidentity.HomeDir:
+		return "spec.containers[0].env HOME", str(home), q(podidentity.HomeDir)
+	}
 	return "", "", ""
 }

@@ -22,6 +22,23 @@ var (
 	walkPod     = discovertest.WalkPod
 )
 
+// stackPodWorld is the walkthrough with its test pod replaced by one whose
+// spec is already the stack's (say, created by this stack before its state
+// was lost).
+func stackPodWorld() discover.Existing {
+	e := walkthrough()
+	e.Pods["default/"+walkPod].Pod = discovertest.StackPod("pod-id-sa", podidentity.DefaultImage)
+	return e
+}
+
+// podDeleted is the walkthrough after `kubectl delete pod`, as the refusal
+// of its pod says.
+func podDeleted() discover.Existing {
+	e := walkthrough()
+	delete(e.Pods, "default/"+walkPod)
+	return e
+}
+
 // managed is the walkthrough after the adopting `up`: tagged and labelled.
 func managed() discover.Existing {
 	e := walkthrough()
@@ -75,10 +92,26 @@ func TestPlanAdoption(t *testing.T) {
 				"IAM role EKSPodIdentityS3Role (eks-pod-identity:workloads[0].roleName)",
 				"pod identity association " + walkAssoc + " for default/pod-id-sa on cluster my-eks-cluster",
 				"ServiceAccount default/pod-id-sa (eks-pod-identity:workloads[0].serviceAccount)",
-				"Pod default/aws-cli-pod-identity (eks-pod-identity:workloads[0].testPodName)",
 			},
+			refusals: []string{"Pod default/aws-cli-pod-identity (eks-pod-identity:workloads[0].testPodName) differs from the stack's test pod in spec.containers[0].image"},
 		},
-		{name: "walkthrough with the switch: all taken over", found: walkthrough, adopt: true, adoption: devAdoption, taken: 5},
+		{
+			name: "walkthrough with the switch: its pod (unhardened, :latest) is refused with the command to delete it", found: walkthrough, adopt: true,
+			refusals: []string{`Pod default/aws-cli-pod-identity (eks-pod-identity:workloads[0].testPodName) differs from the stack's test pod in spec.containers[0].image ("amazon/aws-cli:latest", the stack declares "` +
+				podidentity.DefaultImage + `"): a pod's spec cannot change, so it cannot be taken over. Delete it (` + "`kubectl delete pod aws-cli-pod-identity -n default`"},
+		},
+		{
+			name: "walkthrough with the switch, its pod deleted: the rest taken over", found: podDeleted, adopt: true, taken: 4,
+			adoption: &podidentity.Adoption{Agent: devAdoption.Agent, Workloads: map[string]podidentity.WorkloadAdoption{"pod-id-sa": {
+				Role: walkRole, Association: "my-eks-cluster," + walkAssoc, ServiceAccount: "default/pod-id-sa",
+			}}},
+		},
+		{name: "a pod already the stack's is kept, with the rest taken over", found: stackPodWorld, adopt: true, adoption: devAdoption, taken: 5},
+		{
+			name: "a pod already the stack's, without the switch: a conflict", found: stackPodWorld,
+			conflicts: []string{"EKS add-on", "IAM role", "pod identity association", "ServiceAccount",
+				"Pod default/aws-cli-pod-identity (eks-pod-identity:workloads[0].testPodName): its spec is the stack's, so adopt would keep it as it is"},
+		},
 		{name: "after adoption, switch on: nothing to import", found: managed, adopt: true},
 		{name: "after adoption, switch off: no conflict", found: managed},
 		{
@@ -109,14 +142,14 @@ func TestPlanAdoption(t *testing.T) {
 		},
 		{
 			name:     "a role at another path would be replaced: refused, naming rolePath",
-			found:    func() discover.Existing { e := walkthrough(); e.Roles[walkRole].Path = "/legacy/"; return e },
+			found:    func() discover.Existing { e := stackPodWorld(); e.Roles[walkRole].Path = "/legacy/"; return e },
 			adopt:    true,
 			refusals: []string{`has path "/legacy/", but eks-pod-identity:workloads[0].rolePath is "/": IAM cannot move a role to another path, so taking it over would replace it; set eks-pod-identity:workloads[0].rolePath to "/legacy/"`},
 		},
 		{
 			name: "a role spelled differently would be replaced: refused, naming roleName",
 			found: func() discover.Existing {
-				e := walkthrough()
+				e := stackPodWorld()
 				e.Roles[walkRole].Name = "eksPodIdentityS3Role"
 				return e
 			},
@@ -126,7 +159,7 @@ func TestPlanAdoption(t *testing.T) {
 		{
 			name: "an association an add-on owns is refused",
 			found: func() discover.Existing {
-				e := walkthrough()
+				e := stackPodWorld()
 				e.Associations["default/pod-id-sa"].OwnerArn = "arn:aws:eks:us-east-1:123456789012:addon/my-eks-cluster/aws-ebs-csi-driver/x"
 				return e
 			},
@@ -136,12 +169,19 @@ func TestPlanAdoption(t *testing.T) {
 		{
 			name: "a pod with another image cannot be taken over: refused with the command to delete it",
 			found: func() discover.Existing {
-				e := walkthrough()
+				e := stackPodWorld()
 				e.Pods["default/"+walkPod].Pod.Containers[0].Image = "mirror/aws-cli:2"
 				return e
 			},
-			adopt:    true,
-			refusals: []string{`differs from the stack's test pod in spec.containers[0].image ("mirror/aws-cli:2", the stack declares "amazon/aws-cli:latest"): a pod's spec cannot change, so it cannot be taken over. Delete it (` + "`kubectl delete pod aws-cli-pod-identity -n default`"},
+			adopt: true,
+			refusals: []string{`differs from the stack's test pod in spec.containers[0].image ("mirror/aws-cli:2", the stack declares "` + podidentity.DefaultImage +
+				`"): a pod's spec cannot change, so it cannot be taken over. Delete it (` + "`kubectl delete pod aws-cli-pod-identity -n default`"},
+		},
+		{
+			name:  "a pod with the stack's image but not hardened cannot be taken over: refused, naming the field",
+			want:  func() discover.Want { w := devWant(); w.Image = "amazon/aws-cli:latest"; return w },
+			found: walkthrough, adopt: true,
+			refusals: []string{`differs from the stack's test pod in spec.automountServiceAccountToken (unset, the stack declares false)`},
 		},
 		{
 			name: "objects another workload of the program labelled are refused",
@@ -241,16 +281,35 @@ func matchEach(t *testing.T, what string, got, want []string) {
 }
 
 func TestPodDifference(t *testing.T) {
-	walk := func() *discover.PodSpec {
-		return &discover.PodSpec{ServiceAccountName: "sa", RestartPolicy: "Never",
-			Containers: []discover.Container{{Name: "aws-cli", Image: "img", Command: []string{"sleep", "3600"}}}}
-	}
+	walk := func() *discover.PodSpec { return discovertest.StackPod("sa", "img") }
+	unset := func(p *discover.PodSpec) *discover.Container { return &p.Containers[0] }
+	other := int64(0)
 	tests := []struct {
 		name  string
 		edit  func(*discover.PodSpec)
 		field string
 	}{
-		{"the walkthrough's pod matches", func(*discover.PodSpec) {}, ""},
+		{"the stack's pod matches", func(*discover.PodSpec) {}, ""},
+		{"what EKS injects is not compared", func(p *discover.PodSpec) {
+			p.EmptyDirs = append(p.EmptyDirs, "other")
+			unset(p).Env["AWS_REGION"] = "x"
+			unset(p).Mounts["/x"] = "y"
+		}, ""},
+		{"the walkthrough's pod", func(p *discover.PodSpec) {
+			*p = discover.PodSpec{ServiceAccountName: "sa", RestartPolicy: "Never",
+				Containers: []discover.Container{{Name: "aws-cli", Image: "img", Command: []string{"sleep", "3600"}}}}
+		}, "spec.automountServiceAccountToken"},
+		{"API token mounted", func(p *discover.PodSpec) { p.AutomountServiceAccountToken = nil }, "spec.automountServiceAccountToken"},
+		{"runAsNonRoot", func(p *discover.PodSpec) { p.RunAsNonRoot = nil }, "spec.securityContext.runAsNonRoot"},
+		{"runAsUser", func(p *discover.PodSpec) { p.RunAsUser = &other }, "spec.securityContext.runAsUser"},
+		{"runAsGroup", func(p *discover.PodSpec) { p.RunAsGroup = nil }, "spec.securityContext.runAsGroup"},
+		{"seccomp", func(p *discover.PodSpec) { p.SeccompProfile = "Unconfined" }, "spec.securityContext.seccompProfile.type"},
+		{"no HOME volume", func(p *discover.PodSpec) { p.EmptyDirs = nil }, "spec.volumes"},
+		{"privilege escalation", func(p *discover.PodSpec) { unset(p).AllowPrivilegeEscalation = nil }, "spec.containers[0].securityContext.allowPrivilegeEscalation"},
+		{"writable root", func(p *discover.PodSpec) { unset(p).ReadOnlyRootFilesystem = nil }, "spec.containers[0].securityContext.readOnlyRootFilesystem"},
+		{"capabilities kept", func(p *discover.PodSpec) { unset(p).DropCapabilities = []string{"NET_RAW"} }, "spec.containers[0].securityContext.capabilities.drop"},
+		{"HOME not mounted", func(p *discover.PodSpec) { delete(unset(p).Mounts, "/tmp/home") }, "spec.containers[0].volumeMounts"},
+		{"HOME unset", func(p *discover.PodSpec) { delete(unset(p).Env, "HOME") }, "spec.containers[0].env HOME"},
 		{"service account", func(p *discover.PodSpec) { p.ServiceAccountName = "default" }, "spec.serviceAccountName"},
 		{"restart policy", func(p *discover.PodSpec) { p.RestartPolicy = "OnFailure" }, "spec.restartPolicy"},
 		{"a second container", func(p *discover.PodSpec) { p.Containers = append(p.Containers, discover.Container{Name: "side"}) }, "spec.containers"},

@@ -229,16 +229,31 @@ type FoundObject struct {
 }
 
 // PodSpec is the part of a pod's (immutable) spec the test pod declares.
+// Unset booleans and numbers are nil.
 type PodSpec struct {
-	ServiceAccountName string
-	RestartPolicy      string
-	Containers         []Container
+	ServiceAccountName           string
+	RestartPolicy                string
+	AutomountServiceAccountToken *bool
+	// The pod's securityContext.
+	RunAsNonRoot          *bool
+	RunAsUser, RunAsGroup *int64
+	SeccompProfile        string
+	// EmptyDirs names the pod's emptyDir volumes.
+	EmptyDirs  []string
+	Containers []Container
 }
 
 // Container is one container of a PodSpec.
 type Container struct {
 	Name, Image   string
 	Command, Args []string
+	// Env holds the variables with a literal value.
+	Env map[string]string
+	// Mounts maps a mount path to its volume's name.
+	Mounts map[string]string
+	// The container's securityContext.
+	AllowPrivilegeEscalation, ReadOnlyRootFilesystem *bool
+	DropCapabilities                                 []string
 }
 
 // Nothing is the world under mocks and in the offline check: every lookup

@@ -185,6 +185,17 @@ func TestKubeAPILookup(t *testing.T) {
 		case "/api/v1/namespaces/default/pods/aws-cli-pod-identity":
 			fmt.Fprint(w, `{"kind":"Pod","metadata":{"name":"aws-cli-pod-identity"},"spec":{"serviceAccountName":"pod-id-sa","restartPolicy":"Never",
 				"containers":[{"name":"aws-cli","image":"amazon/aws-cli:latest","command":["sleep","3600"],"imagePullPolicy":"Always"}],"dnsPolicy":"ClusterFirst"}}`)
+		case "/api/v1/namespaces/apps/pods/hardened":
+			// As the apiserver returns the stack's test pod, with what EKS's
+			// webhook injects (a projected volume, its mount, env from it).
+			fmt.Fprint(w, `{"kind":"Pod","spec":{"serviceAccountName":"api","restartPolicy":"Never","automountServiceAccountToken":false,
+				"securityContext":{"runAsNonRoot":true,"runAsUser":1000,"runAsGroup":1000,"seccompProfile":{"type":"RuntimeDefault"}},
+				"volumes":[{"name":"home","emptyDir":{}},{"name":"eks-pod-identity-token","projected":{"sources":[]}}],
+				"containers":[{"name":"aws-cli","image":"i","command":["sleep","3600"],
+					"env":[{"name":"HOME","value":"/tmp/home"},{"name":"AWS_CONTAINER_CREDENTIALS_FULL_URI","value":"http://169.254.170.23/v1/credentials"},
+						{"name":"POD_NAME","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}],
+					"volumeMounts":[{"name":"home","mountPath":"/tmp/home"},{"name":"eks-pod-identity-token","mountPath":"/var/run/secrets/pods.eks.amazonaws.com/serviceaccount","readOnly":true}],
+					"securityContext":{"allowPrivilegeEscalation":false,"readOnlyRootFilesystem":true,"capabilities":{"drop":["ALL"]}}}]}}`)
 		case "/api/v1/namespaces/secret":
 			w.WriteHeader(http.StatusForbidden)
 			fmt.Fprint(w, `{"kind":"Status","message":"namespaces \"secret\" is forbidden: User \"x\" cannot get resource"}`)
@@ -232,6 +243,17 @@ current-context: wrong
 		Containers: []discover.Container{{Name: "aws-cli", Image: "amazon/aws-cli:latest", Command: []string{"sleep", "3600"}}}}
 	if err != nil || pod == nil || !reflect.DeepEqual(pod.Pod, wantPod) {
 		t.Fatalf("pod = %+v, %v", pod, err)
+	}
+	hardened, err := l.Pod(ctx, "apps", "hardened")
+	no, yes, id := false, true, int64(1000)
+	wantHardened := &discover.PodSpec{ServiceAccountName: "api", RestartPolicy: "Never", AutomountServiceAccountToken: &no,
+		RunAsNonRoot: &yes, RunAsUser: &id, RunAsGroup: &id, SeccompProfile: "RuntimeDefault", EmptyDirs: []string{"home"},
+		Containers: []discover.Container{{Name: "aws-cli", Image: "i", Command: []string{"sleep", "3600"},
+			Env:                      map[string]string{"HOME": "/tmp/home", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://169.254.170.23/v1/credentials"},
+			Mounts:                   map[string]string{"/tmp/home": "home", "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount": "eks-pod-identity-token"},
+			AllowPrivilegeEscalation: &no, ReadOnlyRootFilesystem: &yes, DropCapabilities: []string{"ALL"}}}}
+	if err != nil || hardened == nil || !reflect.DeepEqual(hardened.Pod, wantHardened) {
+		t.Fatalf("hardened pod = %+v, %v", hardened.Pod, err)
 	}
 	if o, err := l.Namespace(ctx, "apps"); o != nil || err != nil {
 		t.Errorf("absent namespace = %+v, %v; want nil, nil", o, err)

@@ -57,13 +57,42 @@ type kubeObject struct {
 		Labels map[string]string `json:"labels"`
 	} `json:"metadata"`
 	Spec struct {
-		ServiceAccountName string `json:"serviceAccountName"`
-		RestartPolicy      string `json:"restartPolicy"`
-		Containers         []struct {
+		ServiceAccountName           string `json:"serviceAccountName"`
+		RestartPolicy                string `json:"restartPolicy"`
+		AutomountServiceAccountToken *bool  `json:"automountServiceAccountToken"`
+		SecurityContext              struct {
+			RunAsNonRoot   *bool  `json:"runAsNonRoot"`
+			RunAsUser      *int64 `json:"runAsUser"`
+			RunAsGroup     *int64 `json:"runAsGroup"`
+			SeccompProfile struct {
+				Type string `json:"type"`
+			} `json:"seccompProfile"`
+		} `json:"securityContext"`
+		Volumes []struct {
+			Name     string          `json:"name"`
+			EmptyDir json.RawMessage `json:"emptyDir"`
+		} `json:"volumes"`
+		Containers []struct {
 			Name    string   `json:"name"`
 			Image   string   `json:"image"`
 			Command []string `json:"command"`
 			Args    []string `json:"args"`
+			Env     []struct {
+				Name      string          `json:"name"`
+				Value     string          `json:"value"`
+				ValueFrom json.RawMessage `json:"valueFrom"`
+			} `json:"env"`
+			VolumeMounts []struct {
+				Name      string `json:"name"`
+				MountPath string `json:"mountPath"`
+			} `json:"volumeMounts"`
+			SecurityContext struct {
+				AllowPrivilegeEscalation *bool `json:"allowPrivilegeEscalation"`
+				ReadOnlyRootFilesystem   *bool `json:"readOnlyRootFilesystem"`
+				Capabilities             struct {
+					Drop []string `json:"drop"`
+				} `json:"capabilities"`
+			} `json:"securityContext"`
 		} `json:"containers"`
 	} `json:"spec"`
 }
@@ -127,9 +156,36 @@ func (l *KubeAPILookup) Pod(ctx context.Context, namespace, name string) (*Found
 	if o == nil || err != nil {
 		return nil, err
 	}
-	spec := &PodSpec{ServiceAccountName: o.Spec.ServiceAccountName, RestartPolicy: o.Spec.RestartPolicy}
+	sc := o.Spec.SecurityContext
+	spec := &PodSpec{ServiceAccountName: o.Spec.ServiceAccountName, RestartPolicy: o.Spec.RestartPolicy,
+		AutomountServiceAccountToken: o.Spec.AutomountServiceAccountToken,
+		RunAsNonRoot:                 sc.RunAsNonRoot, RunAsUser: sc.RunAsUser, RunAsGroup: sc.RunAsGroup,
+		SeccompProfile: sc.SeccompProfile.Type}
+	for _, v := range o.Spec.Volumes {
+		if len(v.EmptyDir) > 0 && string(v.EmptyDir) != "null" {
+			spec.EmptyDirs = append(spec.EmptyDirs, v.Name)
+		}
+	}
 	for _, c := range o.Spec.Containers {
-		spec.Containers = append(spec.Containers, Container{Name: c.Name, Image: c.Image, Command: c.Command, Args: c.Args})
+		pc := Container{Name: c.Name, Image: c.Image, Command: c.Command, Args: c.Args,
+			AllowPrivilegeEscalation: c.SecurityContext.AllowPrivilegeEscalation,
+			ReadOnlyRootFilesystem:   c.SecurityContext.ReadOnlyRootFilesystem,
+			DropCapabilities:         c.SecurityContext.Capabilities.Drop}
+		for _, e := range c.Env {
+			if len(e.ValueFrom) == 0 {
+				if pc.Env == nil {
+					pc.Env = map[string]string{}
+				}
+				pc.Env[e.Name] = e.Value
+			}
+		}
+		for _, m := range c.VolumeMounts {
+			if pc.Mounts == nil {
+				pc.Mounts = map[string]string{}
+			}
+			pc.Mounts[m.MountPath] = m.Name
+		}
+		spec.Containers = append(spec.Containers, pc)
 	}
 	return &FoundObject{Labels: o.Metadata.Labels, Pod: spec}, nil
 }

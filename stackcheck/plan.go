@@ -166,6 +166,7 @@ func describe(r *Registration, userKubeconfig bool) []string {
 		return []string{
 			fmt.Sprintf("pod %s/%s as service account %s", str(meta, "namespace"), str(meta, "name"), str(spec, "serviceAccountName")),
 			fmt.Sprintf("image %s, command %s, restartPolicy %s", str(c, "image"), strings.Join(strs(c, "command"), " "), str(spec, "restartPolicy")),
+			describeHardening(spec, c),
 		}
 	case "kubernetes:batch/v1:Job":
 		return describeJob(in)
@@ -348,6 +349,7 @@ func describeJob(in resource.PropertyMap) []string {
 	lines := []string{
 		fmt.Sprintf("job %s/%s as service account %s, image %s", str(meta, "namespace"), str(meta, "name"), str(podSpec, "serviceAccountName"), str(c, "image")),
 		fmt.Sprintf("proves: EKS injected the Pod Identity variables, no IRSA, the caller is role %s, %s", env["EXPECTED_ROLE_ARN"], access),
+		describeHardening(podSpec, c),
 	}
 	if region := env["AWS_REGION"]; region != "" {
 		lines = append(lines, "the aws CLI's region: "+region)
@@ -357,6 +359,36 @@ func describeJob(in resource.PropertyMap) []string {
 			spec["backoffLimit"].NumberValue(), spec["activeDeadlineSeconds"].NumberValue()))
 	}
 	return lines
+}
+
+// describeHardening says, from a pod spec's inputs, what its API token,
+// user, privileges and filesystem are.
+func describeHardening(spec, c resource.PropertyMap) string {
+	flag := func(m resource.PropertyMap, k string) string {
+		if v := m[resource.PropertyKey(k)]; v.IsBool() {
+			return fmt.Sprint(v.BoolValue())
+		}
+		return "unset"
+	}
+	num := func(m resource.PropertyMap, k string) string {
+		if v := m[resource.PropertyKey(k)]; v.IsNumber() {
+			return fmt.Sprintf("%.0f", v.NumberValue())
+		}
+		return "unset"
+	}
+	psc, csc := obj(spec, "securityContext"), obj(c, "securityContext")
+	home := "unset"
+	if env := c["env"]; env.IsArray() {
+		for _, e := range env.ArrayValue() {
+			if e.IsObject() && str(e.ObjectValue(), "name") == "HOME" {
+				home = str(e.ObjectValue(), "value")
+			}
+		}
+	}
+	return fmt.Sprintf("automountServiceAccountToken %s; user %s, group %s, runAsNonRoot %s, seccomp %s; allowPrivilegeEscalation %s, drop capabilities %s, readOnlyRootFilesystem %s, HOME %s",
+		flag(spec, "automountServiceAccountToken"), num(psc, "runAsUser"), num(psc, "runAsGroup"), flag(psc, "runAsNonRoot"),
+		str(obj(psc, "seccompProfile"), "type"), flag(csc, "allowPrivilegeEscalation"), strings.Join(strs(obj(csc, "capabilities"), "drop"), ","),
+		flag(csc, "readOnlyRootFilesystem"), home)
 }
 
 func str(m resource.PropertyMap, k string) string {

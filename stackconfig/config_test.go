@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
 
@@ -28,7 +29,7 @@ func TestParseValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.ClusterName != "my-eks-cluster" || s.Region != "us-east-1" || s.Component.Agent.Skip || s.Component.Image != "amazon/aws-cli:latest" {
+	if s.ClusterName != "my-eks-cluster" || s.Region != "us-east-1" || s.Component.Agent.Skip || s.Component.Image != podidentity.DefaultImage {
 		t.Errorf("unexpected settings %+v", s)
 	}
 	w := s.Component.Workloads

@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/platform-eng/eks-pod-identity/adoption"
+	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/platform-eng/eks-pod-identity/discover"
+	"github.com/platform-eng/eks-pod-identity/discover/discovertest"
 	"github.com/platform-eng/eks-pod-identity/program"
 	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -46,7 +48,8 @@ func (w world) Pod(_ context.Context, ns, name string) (*discover.FoundObject, e
 }
 
 // walkthroughWorld is what the manual walkthrough leaves: nothing tagged
-// or labelled, the aws-cli pod with the walkthrough's spec.
+// or labelled, the aws-cli pod with the walkthrough's spec (:latest, no
+// securityContext: not the stack's test pod, which is hardened).
 func walkthroughWorld() discover.Existing {
 	return discover.Existing{
 		Agent: &discover.FoundAddon{},
@@ -62,10 +65,19 @@ func walkthroughWorld() discover.Existing {
 	}
 }
 
+// podDeletedWorld is the walkthrough after `kubectl delete pod`, which
+// the refusal of its pod asks for.
+func podDeletedWorld() discover.Existing {
+	e := walkthroughWorld()
+	delete(e.Pods, "default/aws-cli-pod-identity")
+	return e
+}
+
 // adoptedWorld is the walkthrough after the adopting `up`: what the stack
-// manages carries its tag and labels.
+// manages carries its tag and labels, and the test pod is the stack's.
 func adoptedWorld() discover.Existing {
 	e := walkthroughWorld()
+	e.Pods["default/aws-cli-pod-identity"].Pod = discovertest.StackPod("pod-id-sa", podidentity.DefaultImage)
 	tags := map[string]string{stackconfig.StackTagKey: devMarker}
 	e.Agent.Tags, e.Roles["EKSPodIdentityS3Role"].Tags, e.Associations["default/pod-id-sa"].Tags = tags, tags, tags
 	labels := map[string]string{"app.kubernetes.io/part-of": "eks-pod-identity", "app.kubernetes.io/instance": "pod-identity", "eks-pod-identity/workload": "pod-id-sa"}
@@ -106,8 +118,32 @@ func runDevIn(t *testing.T, e discover.Existing, adopt bool) (*importRecorder, e
 	return rec, err
 }
 
-func TestAdoptingTheWalkthroughImportsWhatExists(t *testing.T) {
+// The walkthrough's pod is not the stack's (another image, no hardening,
+// and a pod's spec cannot change): adopting refuses it before anything is
+// registered, with the command that deletes it.
+func TestAdoptingTheWalkthroughRefusesItsPodWithTheCommandToDeleteIt(t *testing.T) {
 	rec, err := runDevIn(t, walkthroughWorld(), true)
+	var ae *adoption.Error
+	if !errors.As(err, &ae) || len(ae.Refusals) != 1 || len(ae.Conflicts) != 0 {
+		t.Fatalf("want one refusal, the pod's; got %v", err)
+	}
+	for _, want := range []string{
+		"Pod default/aws-cli-pod-identity (eks-pod-identity:workloads[0].testPodName) differs from the stack's test pod in spec.containers[0].image",
+		"`kubectl delete pod aws-cli-pod-identity -n default`",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	for _, r := range rec.regs {
+		if r.Type != "pulumi:pulumi:Stack" {
+			t.Errorf("registered %s %s before refusing", r.Type, r.Name)
+		}
+	}
+}
+
+func TestAdoptingTheWalkthroughImportsWhatExists(t *testing.T) {
+	rec, err := runDevIn(t, podDeletedWorld(), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,8 +165,9 @@ func TestAdoptingTheWalkthroughImportsWhatExists(t *testing.T) {
 	}
 	// Created, not imported: the attachment (attaching an attached policy
 	// is a no-op in IAM; its import ID never matches the ID Pulumi keeps),
-	// the Job (new), and the pod (taken over by the provider's upsert:
-	// importing it would plan a replacement of its immutable spec).
+	// the Job (new), and the pod (deleted as the refusal asked, created
+	// anew; a pod already the stack's is taken over by the provider's
+	// upsert: importing it would plan a replacement of its immutable spec).
 	for _, name := range []string{"pod-identity-pod-id-sa-AmazonS3ReadOnlyAccess", "pod-identity-pod-id-sa-test-pod", "pod-identity-pod-id-sa-verify"} {
 		rec.get(t, typeOfName(rec.recorder, name), name)
 		if id, ok := rec.imports[name]; ok {

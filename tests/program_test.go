@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/platform-eng/eks-pod-identity/components/verification"
 )
 
@@ -167,13 +168,27 @@ func TestDevTestPodIsTheWalkthroughs(t *testing.T) {
 				"eks-pod-identity/workload":    "pod-id-sa",
 			},
 		},
+		// The walkthrough's pod, hardened: no API token (Pod Identity's
+		// webhook adds its own), the restricted profile, a writable HOME.
 		"spec": map[string]any{
-			"serviceAccountName": "pod-id-sa",
-			"restartPolicy":      "Never",
+			"serviceAccountName":           "pod-id-sa",
+			"restartPolicy":                "Never",
+			"automountServiceAccountToken": false,
+			"securityContext": map[string]any{
+				"runAsNonRoot": true, "runAsUser": float64(1000), "runAsGroup": float64(1000),
+				"seccompProfile": map[string]any{"type": "RuntimeDefault"},
+			},
+			"volumes": []any{map[string]any{"name": "home", "emptyDir": map[string]any{}}},
 			"containers": []any{map[string]any{
 				"name":    "aws-cli",
-				"image":   "amazon/aws-cli:latest",
+				"image":   podidentity.DefaultImage,
 				"command": []any{"sleep", "3600"},
+				"env":     []any{map[string]any{"name": "HOME", "value": "/tmp/home"}},
+				"securityContext": map[string]any{
+					"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+					"capabilities": map[string]any{"drop": []any{"ALL"}},
+				},
+				"volumeMounts": []any{map[string]any{"name": "home", "mountPath": "/tmp/home"}},
 			}},
 		},
 	}
@@ -268,8 +283,22 @@ func TestDevVerifyJob(t *testing.T) {
 	if got := pod["restartPolicy"].StringValue(); got != "Never" {
 		t.Errorf("job restartPolicy = %q, want Never", got)
 	}
-	if got := container["image"].StringValue(); got != "amazon/aws-cli:latest" {
-		t.Errorf("job image = %q, want the test pod's amazon/aws-cli:latest", got)
+	if got := container["image"].StringValue(); got != podidentity.DefaultImage {
+		t.Errorf("job image = %q, want the test pod's %s", got, podidentity.DefaultImage)
+	}
+	// The test pod's hardening (TestDevTestPodIsTheWalkthroughs), on the
+	// Job's pod template.
+	testPod := rec.get(t, tPod, "pod-identity-pod-id-sa-test-pod").Inputs["spec"].ObjectValue().Mappable()
+	for _, k := range []string{"automountServiceAccountToken", "securityContext", "volumes"} {
+		if got := pod.Mappable()[k]; !reflect.DeepEqual(got, testPod[k]) {
+			t.Errorf("job spec.%s = %v, want the test pod's %v", k, got, testPod[k])
+		}
+	}
+	testContainer := testPod["containers"].([]any)[0].(map[string]any)
+	for _, k := range []string{"securityContext", "volumeMounts"} {
+		if got := container.Mappable()[k]; !reflect.DeepEqual(got, testContainer[k]) {
+			t.Errorf("job containers[0].%s = %v, want the test pod's %v", k, got, testContainer[k])
+		}
 	}
 	cmd := container["command"].ArrayValue()
 	if len(cmd) != 3 || cmd[0].StringValue() != "/bin/sh" || cmd[1].StringValue() != "-c" || cmd[2].StringValue() != verification.Script {
@@ -286,6 +315,8 @@ func TestDevVerifyJob(t *testing.T) {
 		// variable for Pod Identity pods, and regional checks need one.
 		"AWS_REGION":         "us-east-1",
 		"AWS_DEFAULT_REGION": "us-east-1",
+		// Writable: the root filesystem is read-only.
+		"HOME": "/tmp/home",
 	}
 	if !reflect.DeepEqual(env, wantEnv) {
 		t.Errorf("job env = %v, want %v", env, wantEnv)

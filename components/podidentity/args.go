@@ -15,8 +15,22 @@ const (
 	AgentAddonName = "eks-pod-identity-agent"
 	// DefaultNamespace is where a workload lives when it names none.
 	DefaultNamespace = "default"
-	// DefaultImage is the walkthrough's test image.
-	DefaultImage = "amazon/aws-cli:latest"
+	// DefaultImage is the aws CLI image of the test Pod and the
+	// verification Job, pinned by version and by its registry digest, so a
+	// push to a tag (the walkthrough's amazon/aws-cli:latest moves with
+	// every CLI release) changes neither. 2.36.43 was the current CLI v2
+	// release in early September 2026 (2.36.44 followed by 12 September).
+	// The digest could not be resolved from here (no registry access); it
+	// is the one public manifests pin for this tag, e.g. kagent-dev/substrate
+	// manifests/ate-install/kind/rustfs.yaml (commit 7d182e8), and the same
+	// digest is published for public.ecr.aws/aws-cli/aws-cli:2.36.43.
+	// To update: pick a release from the aws-cli CHANGELOG and take its
+	// multi-arch index digest with
+	//   docker buildx imagetools inspect amazon/aws-cli:<version>
+	// (the "Digest:" line) or `crane digest amazon/aws-cli:<version>`.
+	// Changing it renames every verification Job (the image is part of
+	// the Job's name), so verification runs again.
+	DefaultImage = "amazon/aws-cli:2.36.43@sha256:d948ee299a7ffcaec0d6052a00b9f4c513c61cacfaedfe68b098c85808394441"
 	// DefaultPolicyName is the walkthrough's permission policy; its ARN is
 	// built with the cluster's partition.
 	DefaultPolicyName = "AmazonS3ReadOnlyAccess"

@@ -330,21 +330,22 @@ func (c *PodIdentity) createServiceAccount(ctx *pulumi.Context, name string, w W
 
 // Step 5c: the walkthrough's test Pod.
 func (c *PodIdentity) createTestPod(ctx *pulumi.Context, name string, w Workload, identity []pulumi.Resource) (*corev1.Pod, error) {
+	spec := &corev1.PodSpecArgs{
+		ServiceAccountName: pulumi.String(w.ServiceAccount),
+		RestartPolicy:      pulumi.String("Never"),
+	}
+	hardenPod(spec, &corev1.ContainerArgs{
+		Name:    pulumi.String("aws-cli"),
+		Image:   pulumi.String(c.args.image()),
+		Command: pulumi.ToStringArray([]string{"sleep", "3600"}),
+	})
 	return corev1.NewPod(ctx, testPodResourceName(name, w.Name), &corev1.PodArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name:      pulumi.String(w.TestPodName),
 			Namespace: pulumi.String(w.Namespace),
 			Labels:    labels(name, w.Name),
 		},
-		Spec: &corev1.PodSpecArgs{
-			ServiceAccountName: pulumi.String(w.ServiceAccount),
-			RestartPolicy:      pulumi.String("Never"),
-			Containers: corev1.ContainerArray{&corev1.ContainerArgs{
-				Name:    pulumi.String("aws-cli"),
-				Image:   pulumi.String(c.args.image()),
-				Command: pulumi.ToStringArray([]string{"sleep", "3600"}),
-			}},
-		},
+		Spec: spec,
 	}, c.childOpts(
 		pulumi.DependsOn(identity),
 		c.waitForArgs(),

@@ -24,6 +24,7 @@ type reg struct {
 	aliases                     int
 	importID                    string
 	deps                        []string
+	inputs                      resource.PropertyMap
 }
 
 type recordingMocks struct {
@@ -32,7 +33,7 @@ type recordingMocks struct {
 }
 
 func (m *recordingMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	r := reg{typ: args.TypeToken, name: args.Name, provider: args.Provider}
+	r := reg{typ: args.TypeToken, name: args.Name, provider: args.Provider, inputs: args.Inputs}
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.parent = rpc.GetParent()
 		r.aliases = len(rpc.GetAliases())

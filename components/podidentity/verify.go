@@ -85,7 +85,7 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 	}
 	jobName := pulumi.All(inputs...).ApplyT(func(ids []any) string {
 		parts := []string{ids[0].(string), ids[1].(string), ids[2].(string),
-			w.Namespace, w.ServiceAccount, accessCheck, image, verification.Script}
+			w.Namespace, w.ServiceAccount, accessCheck, image, verification.Script, hardeningRevision}
 		for _, doc := range ids[3:] {
 			parts = append(parts, "preset="+compactJSON(doc.(string)))
 		}
@@ -99,6 +99,29 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 		}
 		return r, nil
 	}).(pulumi.StringOutput)
+
+	container := &corev1.ContainerArgs{
+		Name:    pulumi.String("verify"),
+		Image:   pulumi.String(image),
+		Command: pulumi.ToStringArray([]string{"/bin/sh", "-c", verification.Script}),
+		Env: corev1.EnvVarArray{
+			&corev1.EnvVarArgs{Name: pulumi.String(verification.EnvExpectedRoleArn), Value: res.Role.Arn},
+			&corev1.EnvVarArgs{Name: pulumi.String(verification.EnvAccessCheck), Value: pulumi.String(accessCheck)},
+			// EKS documents only the two credential variables for
+			// Pod Identity; its webhook adds a region only when run
+			// with one, and never over a region the pod sets. So
+			// the access check's CLI gets the cluster's region
+			// here, in both spellings (CLI v1 reads only the
+			// second).
+			&corev1.EnvVarArgs{Name: pulumi.String("AWS_REGION"), Value: region},
+			&corev1.EnvVarArgs{Name: pulumi.String("AWS_DEFAULT_REGION"), Value: region},
+		},
+	}
+	podSpec := &corev1.PodSpecArgs{
+		ServiceAccountName: pulumi.String(w.ServiceAccount),
+		RestartPolicy:      pulumi.String("Never"),
+	}
+	hardenPod(podSpec, container)
 
 	return batchv1.NewJob(ctx, verifyJobResourceName(name, w.Name), &batchv1.JobArgs{
 		Metadata: &metav1.ObjectMetaArgs{
@@ -114,27 +137,7 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 			ActiveDeadlineSeconds: pulumi.Int(verifyDeadlineSeconds),
 			Template: &corev1.PodTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{Labels: labels(name, w.Name)},
-				Spec: &corev1.PodSpecArgs{
-					ServiceAccountName: pulumi.String(w.ServiceAccount),
-					RestartPolicy:      pulumi.String("Never"),
-					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
-						Name:    pulumi.String("verify"),
-						Image:   pulumi.String(image),
-						Command: pulumi.ToStringArray([]string{"/bin/sh", "-c", verification.Script}),
-						Env: corev1.EnvVarArray{
-							&corev1.EnvVarArgs{Name: pulumi.String(verification.EnvExpectedRoleArn), Value: res.Role.Arn},
-							&corev1.EnvVarArgs{Name: pulumi.String(verification.EnvAccessCheck), Value: pulumi.String(accessCheck)},
-							// EKS documents only the two credential variables for
-							// Pod Identity; its webhook adds a region only when run
-							// with one, and never over a region the pod sets. So
-							// the access check's CLI gets the cluster's region
-							// here, in both spellings (CLI v1 reads only the
-							// second).
-							&corev1.EnvVarArgs{Name: pulumi.String("AWS_REGION"), Value: region},
-							&corev1.EnvVarArgs{Name: pulumi.String("AWS_DEFAULT_REGION"), Value: region},
-						},
-					}},
-				},
+				Spec:     podSpec,
 			},
 		},
 	}, c.childOpts(

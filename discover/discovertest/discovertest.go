@@ -25,7 +25,8 @@ func DevWant() discover.Want {
 }
 
 // Walkthrough is what the manual walkthrough leaves behind: nothing tagged
-// or labelled, the open trust policy's role at path /, the aws-cli pod.
+// or labelled, the open trust policy's role at path /, the aws-cli pod
+// (amazon/aws-cli:latest, no securityContext: not the stack's test pod).
 func Walkthrough() discover.Existing {
 	return discover.Existing{
 		Agent: &discover.FoundAddon{},
@@ -38,5 +39,28 @@ func Walkthrough() discover.Existing {
 			ServiceAccountName: "pod-id-sa", RestartPolicy: "Never",
 			Containers: []discover.Container{{Name: "aws-cli", Image: "amazon/aws-cli:latest", Command: []string{"sleep", "3600"}}},
 		}}},
+	}
+}
+
+// StackPod is the stack's test pod as the API server returns it: what the
+// component declares (podidentity's hardening.go), and what EKS's webhook
+// adds (its token volume and mount, the credential variables).
+func StackPod(serviceAccount, image string) *discover.PodSpec {
+	no, yes := false, true
+	user, group := int64(podidentity.PodUser), int64(podidentity.PodGroup)
+	return &discover.PodSpec{
+		ServiceAccountName: serviceAccount, RestartPolicy: "Never", AutomountServiceAccountToken: &no,
+		RunAsNonRoot: &yes, RunAsUser: &user, RunAsGroup: &group, SeccompProfile: podidentity.SeccompProfile,
+		EmptyDirs: []string{podidentity.HomeVolume},
+		Containers: []discover.Container{{
+			Name: "aws-cli", Image: image, Command: []string{"sleep", "3600"},
+			Env: map[string]string{"HOME": podidentity.HomeDir,
+				"AWS_CONTAINER_CREDENTIALS_FULL_URI":     "http://169.254.170.23/v1/credentials",
+				"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token"},
+			Mounts: map[string]string{podidentity.HomeDir: podidentity.HomeVolume,
+				"/var/run/secrets/pods.eks.amazonaws.com/serviceaccount": "eks-pod-identity-token"},
+			AllowPrivilegeEscalation: &no, ReadOnlyRootFilesystem: &yes,
+			DropCapabilities: []string{podidentity.DroppedCapabilities},
+		}},
 	}
 }

@@ -101,6 +101,9 @@ type VolumeMount struct {
 type Volume struct {
 	Name      string     `json:"name"`
 	Projected *Projected `json:"projected,omitempty"`
+	// EmptyDir is set (to {}) for an emptyDir volume: the test pod's and
+	// the verification Job's writable HOME.
+	EmptyDir *struct{} `json:"emptyDir,omitempty"`
 }
 
 // Projected is a projected volume.

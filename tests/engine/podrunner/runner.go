@@ -222,10 +222,19 @@ func (r *Runner) prepare(ctx context.Context, pod *Pod, st *podState) error {
 func (r *Runner) projectVolumes(ctx context.Context, pod *Pod, dir string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, v := range pod.Spec.Volumes {
+		vdir := filepath.Join(dir, "volumes", v.Name)
+		if v.EmptyDir != nil {
+			// An empty directory of the pod's, as the kubelet makes one: a
+			// HOME on it (HOME=/tmp/home) maps to it, not to this machine's /tmp.
+			if err := os.MkdirAll(vdir, 0o755); err != nil {
+				return nil, err
+			}
+			out[v.Name] = vdir
+			continue
+		}
 		if v.Projected == nil {
 			continue
 		}
-		vdir := filepath.Join(dir, "volumes", v.Name)
 		var files int
 		for _, src := range v.Projected.Sources {
 			t := src.ServiceAccountToken

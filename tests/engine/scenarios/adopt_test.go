@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
@@ -213,8 +214,10 @@ func (r *stepRecorder) String() string {
 
 // TestMigrateFromTheWalkthrough runs the manual walkthrough by hand, then
 // takes it over with the dev stack: refused without eks-pod-identity:adopt
-// (nothing changed), taken over with it (same association ID, trust policy
-// rescoped in place, nothing re-created), stable afterwards whether the
+// (nothing changed), its test pod refused with it (not the stack's: another
+// image, unhardened; deleted as the refusal says), the rest taken over with
+// it (same association ID, trust policy rescoped in place, nothing else
+// re-created), stable afterwards whether the
 // switch stays on, is turned off, or on again, and destroyed completely.
 func TestMigrateFromTheWalkthrough(t *testing.T) {
 	e := newEnv(t)
@@ -271,6 +274,26 @@ func TestMigrateFromTheWalkthrough(t *testing.T) {
 				t.Errorf("the refused stack holds a %s", typ)
 			}
 		}
+	})
+
+	t.Run("with the switch the walkthrough's pod is refused: deleted as the refusal says", func(t *testing.T) {
+		setAdopt(t, true)
+		_, err := s.Preview(e.ctx, optpreview.ProgressStreams(testWriter{t}))
+		for _, want := range []string{
+			"Pod default/aws-cli-pod-identity (eks-pod-identity:workloads[0].testPodName) differs from the stack's test pod in spec.containers[0].image",
+			"`kubectl delete pod aws-cli-pod-identity -n default`",
+		} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("the refusal does not say %q:\n%v", want, err)
+			}
+		}
+		if after := e.walkState(t); !reflect.DeepEqual(after, before) {
+			t.Errorf("the refused preview changed moto or the cluster:\nbefore %+v\nafter  %+v", before, after)
+		}
+		if out, err := e.kubectl("delete", "pod", "aws-cli-pod-identity", "-n", "default", "--wait=true", "--timeout=60s"); err != nil {
+			t.Fatalf("kubectl delete pod: %v\n%s", err, out)
+		}
+		before = e.walkState(t)
 	})
 
 	t.Run("preview with the switch: imports and in-place updates, no replacement", func(t *testing.T) {
@@ -332,12 +355,16 @@ func TestMigrateFromTheWalkthrough(t *testing.T) {
 		if !reflect.DeepEqual(after.Trust, wantTrust) {
 			t.Errorf("trust policy = %v\nwant the scoped one %v", after.Trust, wantTrust)
 		}
-		// Nothing re-created: the same Kubernetes objects, now labelled.
+		// Nothing re-created: the same ServiceAccount, now labelled; the
+		// test pod (the walkthrough's was deleted) is the stack's own.
 		if after.ServiceAccount == nil || after.ServiceAccount[0] != before.ServiceAccount[0] {
 			t.Errorf("ServiceAccount %v, want the walkthrough's (uid %s)", after.ServiceAccount, before.ServiceAccount[0])
 		}
-		if after.Pod == nil || after.Pod[0] != before.Pod[0] {
-			t.Errorf("Pod %v, want the walkthrough's (uid %s)", after.Pod, before.Pod[0])
+		pod := e.kubeObject("pod", "default", "aws-cli-pod-identity")
+		containers, _ := field(pod, "spec", "containers").([]any)
+		if pod == nil || field(pod, "spec", "automountServiceAccountToken") != false || len(containers) != 1 ||
+			containers[0].(map[string]any)["image"] != podidentity.DefaultImage {
+			t.Errorf("test pod %v, want the stack's (no API token, image %s)", field(pod, "spec"), podidentity.DefaultImage)
 		}
 		for _, o := range []map[string]any{e.kubeObject("serviceaccount", "default", "pod-id-sa"), e.kubeObject("pod", "default", "aws-cli-pod-identity")} {
 			if got := field(o, "metadata", "labels", "app.kubernetes.io/part-of"); got != "eks-pod-identity" {

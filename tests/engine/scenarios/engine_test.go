@@ -197,6 +197,25 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
+// restrictNamespace makes a namespace enforce Pod Security Admission's
+// restricted profile until the test ends. The PodSecurity admission plugin
+// is on by default (Kubernetes 1.25 and later; cluster/up.sh enables and
+// disables no plugin), and a pod that breaks the profile is refused there
+// (a server-side dry run: nothing is created), so the label is enforced.
+func (e *env) restrictNamespace(t *testing.T, namespace string) {
+	t.Helper()
+	const label = "pod-security.kubernetes.io/enforce"
+	if out, err := e.kubectl("label", "--overwrite", "namespace", namespace, label+"=restricted"); err != nil {
+		t.Fatalf("kubectl label namespace %s: %v\n%s", namespace, err, out)
+	}
+	t.Cleanup(func() { _, _ = e.kubectl("label", "namespace", namespace, label+"-") })
+	out, err := e.kubectl("run", "psa-probe", "-n", namespace, "--image=amazon/aws-cli:latest", "--restart=Never",
+		"--dry-run=server", "--command", "--", "sleep", "1")
+	if err == nil || !strings.Contains(out, `violates PodSecurity "restricted:`) {
+		t.Fatalf("namespace %s does not enforce the restricted profile: an unhardened pod got %v\n%s", namespace, err, out)
+	}
+}
+
 // kubectl runs kubectl against the local cluster.
 func (e *env) kubectl(args ...string) (string, error) {
 	out, err := exec.Command("kubectl", append([]string{"--kubeconfig", e.kubeconfig}, args...)...).CombinedOutput()
@@ -412,6 +431,10 @@ func TestDevStackLifecycle(t *testing.T) {
 	})
 
 	t.Run("a up creates the walkthrough", func(t *testing.T) {
+		// The test pod and the Job's pods are admitted into a namespace
+		// enforcing the restricted Pod Security profile, so only if they
+		// meet it; the Job's success below is the proof.
+		e.restrictNamespace(t, "default")
 		res, err := s.Up(e.ctx, upOpts(t)...)
 		if err != nil {
 			t.Fatalf("up: %v", err)
