@@ -28,6 +28,16 @@ const (
 // testPodCommand is what the component's test pod runs, as the walkthrough's.
 var testPodCommand = []string{"sleep", "3600"}
 
+// Switches are the stack's say on taking over.
+type Switches struct {
+	// Adopt takes over what exists (eks-pod-identity:adopt).
+	Adopt bool
+	// Repoint also takes over an association that names another role than
+	// the workload's, repointing it to the workload's role
+	// (eks-pod-identity:adoptRepoint): the pods using it change identity.
+	Repoint bool
+}
+
 // Plan is what Decide decided.
 type Plan struct {
 	// Adopt holds the import IDs for the component; nil when nothing is
@@ -73,7 +83,8 @@ func (e *Error) Error() string {
 // without a replacement (a role's path or name spelling, a pod's spec) or
 // has another owner (another stack, an add-on, another workload of this
 // program), which is refused in any case, naming the field.
-func Decide(want discover.Want, found discover.Existing, adopt bool, marker string) (Plan, error) {
+func Decide(want discover.Want, found discover.Existing, sw Switches, marker string) (Plan, error) {
+	adopt := sw.Adopt
 	var plan Plan
 	var errs Error
 	adoption := &podidentity.Adoption{Namespaces: map[string]string{}, Workloads: map[string]podidentity.WorkloadAdoption{}}
@@ -143,6 +154,17 @@ func Decide(want discover.Want, found discover.Existing, adopt bool, marker stri
 			case owner == marker:
 			case owner != "":
 				refuse("%s is managed by stack %s (tag %s): EKS allows one association per service account; remove the workload from one of the stacks", what, owner, stackconfig.StackTagKey)
+			case !namesRole(as.RoleArn, w.RoleName) && adopt && !sw.Repoint:
+				// Taking it over repoints it in place: every pod using the
+				// service account changes identity at once, and the old
+				// role, with its trust, is left behind.
+				want := "a role Pulumi names"
+				if w.RoleName != "" {
+					want = "role " + w.RoleName
+				}
+				refuse("%s names role %s, not the workload's (%s): taking it over would repoint it, so the pods of %s/%s would change identity at the next admission, and role %s would be left as it is (not deleted, its trust unchanged). "+
+					"To repoint it, set %s to true; to keep it, set %s to that role's name and it is taken over as it is",
+					what, as.RoleArn, want, w.Namespace, w.ServiceAccount, roleName(as.RoleArn), stackconfig.Key(stackconfig.KeyAdoptRepoint), at("roleName"))
 			default:
 				if take(what, "") {
 					wa.Association = want.Cluster + "," + as.ID
@@ -324,4 +346,15 @@ func podDifference(p *discover.PodSpec, serviceAccount, image string) (field, li
 		return "spec.containers[0].env HOME", str(home), q(podidentity.HomeDir)
 	}
 	return "", "", ""
+}
+
+// roleName is a role ARN's name, without its path.
+func roleName(arn string) string {
+	return arn[strings.LastIndex(arn, "/")+1:]
+}
+
+// namesRole says whether a role ARN names the role called name (an
+// auto-named role, name "", cannot be named yet).
+func namesRole(arn, name string) bool {
+	return name != "" && strings.HasPrefix(arn, "arn:") && strings.Contains(arn, ":role/") && roleName(arn) == name
 }

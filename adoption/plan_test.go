@@ -77,6 +77,8 @@ func TestPlanAdoption(t *testing.T) {
 		want  func() discover.Want
 		found func() discover.Existing
 		adopt bool
+		// repoint is adoptRepoint.
+		repoint bool
 		// expected
 		adoption  *podidentity.Adoption
 		taken     int
@@ -216,6 +218,44 @@ func TestPlanAdoption(t *testing.T) {
 			adoption: &podidentity.Adoption{Namespaces: map[string]string{"apps": "apps"}},
 		},
 		{
+			name: "an association naming another role is refused, naming both roles and the switch",
+			found: func() discover.Existing {
+				e := stackPodWorld()
+				e.Associations["default/pod-id-sa"].RoleArn = "arn:aws:iam::123456789012:role/team/OrdersRole"
+				return e
+			},
+			adopt: true,
+			refusals: []string{`names role arn:aws:iam::123456789012:role/team/OrdersRole, not the workload's (role EKSPodIdentityS3Role): taking it over would repoint it, so the pods of default/pod-id-sa would change identity at the next admission, and role OrdersRole would be left as it is (not deleted, its trust unchanged). To repoint it, set eks-pod-identity:adoptRepoint to true; to keep it, set eks-pod-identity:workloads[0].roleName to that role's name`},
+		},
+		{
+			name: "a role whose name only ends like the workload's is another role",
+			found: func() discover.Existing {
+				e := stackPodWorld()
+				e.Associations["default/pod-id-sa"].RoleArn = "arn:aws:iam::123456789012:role/OldEKSPodIdentityS3Role"
+				return e
+			},
+			adopt:    true,
+			refusals: []string{`names role arn:aws:iam::123456789012:role/OldEKSPodIdentityS3Role, not the workload's`},
+		},
+		{
+			name: "with adoptRepoint the association naming another role is taken over",
+			found: func() discover.Existing {
+				e := stackPodWorld()
+				e.Associations["default/pod-id-sa"].RoleArn = "arn:aws:iam::123456789012:role/team/OrdersRole"
+				return e
+			},
+			adopt: true, repoint: true, taken: 5, adoption: devAdoption,
+		},
+		{
+			name: "the same role under a path is the workload's role",
+			found: func() discover.Existing {
+				e := stackPodWorld()
+				e.Associations["default/pod-id-sa"].RoleArn = "arn:aws:iam::123456789012:role/eks/EKSPodIdentityS3Role"
+				return e
+			},
+			adopt: true, taken: 5, adoption: devAdoption,
+		},
+		{
 			name: "conflicts and refusals are reported together",
 			found: func() discover.Existing {
 				e := walkthrough()
@@ -232,7 +272,7 @@ func TestPlanAdoption(t *testing.T) {
 			if tt.want != nil {
 				want = tt.want()
 			}
-			plan, err := Decide(want, tt.found(), tt.adopt, testMarker)
+			plan, err := Decide(want, tt.found(), Switches{Adopt: tt.adopt, Repoint: tt.repoint}, testMarker)
 			if len(tt.conflicts)+len(tt.refusals) == 0 {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)

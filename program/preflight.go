@@ -56,7 +56,7 @@ func preflight(ctx *pulumi.Context, raw map[string]string, s stackconfig.Setting
 	if err != nil {
 		return adoption.Plan{}, err
 	}
-	plan, err := adoption.Decide(want, found, s.Adopt, StackMarker(ctx))
+	plan, err := adoption.Decide(want, found, adoption.Switches{Adopt: s.Adopt, Repoint: s.Repoint}, StackMarker(ctx))
 	if err != nil {
 		return adoption.Plan{}, err
 	}

@@ -41,11 +41,12 @@ const (
 	KeyTags          = "tags"
 	KeyWorkloads     = "workloads"
 	KeyAdopt         = "adopt"
+	KeyAdoptRepoint  = "adoptRepoint"
 )
 
 // Keys lists the project's keys in the order the README documents them.
 var Keys = []string{KeyClusterName, KeyCreateCluster, KeyManageAgent, KeyAgentVersion, KeyPreserveAgent,
-	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads, KeyAdopt, KeyAllowUnknownRegion}
+	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads, KeyAdopt, KeyAdoptRepoint, KeyAllowUnknownRegion}
 
 // Settings is the stack configuration, parsed and checked.
 type Settings struct {
@@ -69,6 +70,9 @@ type Settings struct {
 	// Adopt takes over existing objects the stack would otherwise fail to
 	// create (package adoption).
 	Adopt bool
+	// Repoint lets adoption take over an association that names another
+	// role than the workload's, repointing it (adoptRepoint).
+	Repoint bool
 }
 
 // ConfigError lists every problem found in the stack configuration, each
@@ -90,6 +94,7 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 		Kubeconfig:  p.str(KeyKubeconfig, ""),
 		KubeContext: p.str(KeyKubeContext, ""),
 		Adopt:       p.boolean(KeyAdopt, false),
+		Repoint:     p.boolean(KeyAdoptRepoint, false),
 	}
 	p.unknownKeys()
 	s.Region = cmp.Or(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))

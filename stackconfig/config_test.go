@@ -291,7 +291,7 @@ func TestParseRefusals(t *testing.T) {
 		{"unknown project key", func(c map[string]string) { c["eks-pod-identity:clustername"] = "x" },
 			`eks-pod-identity:clustername: unknown key (did you mean eks-pod-identity:clusterName?`},
 		{"unknown project key, nothing close", func(c map[string]string) { c["eks-pod-identity:zzz"] = "x" },
-			`eks-pod-identity:zzz: unknown key (known: adopt, agentVersion, allowUnknownRegion, awsCliImage, clusterName,`},
+			`eks-pod-identity:zzz: unknown key (known: adopt, adoptRepoint, agentVersion, allowUnknownRegion, awsCliImage, clusterName,`},
 		{"kubeconfig path missing", func(c map[string]string) { c["eks-pod-identity:kubeconfig"] = kubeconfigMissing },
 			`eks-pod-identity:kubeconfig: is neither kubeconfig content nor a readable file (value not shown: it may hold credentials): no such file or directory`},
 	} {
