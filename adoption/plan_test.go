@@ -224,7 +224,7 @@ func TestPlanAdoption(t *testing.T) {
 				e.Associations["default/pod-id-sa"].RoleArn = "arn:aws:iam::123456789012:role/team/OrdersRole"
 				return e
 			},
-			adopt: true,
+			adopt:    true,
 			refusals: []string{`names role arn:aws:iam::123456789012:role/team/OrdersRole, not the workload's (role EKSPodIdentityS3Role): taking it over would repoint it, so the pods of default/pod-id-sa would change identity at the next admission, and role OrdersRole would be left as it is (not deleted, its trust unchanged). To repoint it, set eks-pod-identity:adoptRepoint to true; to keep it, set eks-pod-identity:workloads[0].roleName to that role's name`},
 		},
 		{
