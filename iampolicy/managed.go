@@ -3,6 +3,8 @@ package iampolicy
 import (
 	"slices"
 	"strings"
+
+	"github.com/platform-eng/eks-pod-identity/spelling"
 )
 
 //go:generate go run gen_managed.go
@@ -27,34 +29,9 @@ func NearestManaged(name string) string {
 		if strings.EqualFold(m, name) || mBase == base {
 			return m
 		}
-		if d := editDistance(strings.ToLower(base), strings.ToLower(mBase), bestDist); d < bestDist {
+		if d := spelling.Distance(strings.ToLower(base), strings.ToLower(mBase)); d < bestDist {
 			best, bestDist = m, d
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance of a and b, or limit when it is
-// at least limit.
-func editDistance(a, b string, limit int) int {
-	if d := len(a) - len(b); d >= limit || -d >= limit {
-		return limit
-	}
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return min(prev[len(b)], limit)
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/platform-eng/eks-pod-identity/spelling"
 )
 
 // Project is the Pulumi project name, and so the namespace of its config keys.
@@ -228,32 +229,11 @@ func closestKey(k string, known []string) string {
 		if strings.EqualFold(k, cand) {
 			return cand
 		}
-		if d := editDistance(strings.ToLower(k), strings.ToLower(cand)); d < bestDist {
+		if d := spelling.Distance(strings.ToLower(k), strings.ToLower(cand)); d < bestDist {
 			best, bestDist = cand, d
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 func (p *parser) str(k, def string) string {

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"sync"
+
+	"github.com/platform-eng/eks-pod-identity/spelling"
 )
 
 //go:generate go run gen_regions.go
@@ -74,7 +76,7 @@ func closestRegion(region string) string {
 	best, bestDist := "", -1
 	for _, p := range Partitions {
 		for _, r := range p.Regions {
-			if d := editDistance(region, r); bestDist < 0 || d < bestDist {
+			if d := spelling.Distance(region, r); bestDist < 0 || d < bestDist {
 				best, bestDist = r, d
 			}
 		}
