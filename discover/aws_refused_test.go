@@ -38,11 +38,7 @@ func TestSDKLookupRefusalIsNeverAbsent(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
-		t.Setenv(k, "")
-	}
+	noAmbientAWS(t)
 	id, err := ReadAWSIdentity(map[string]string{
 		"aws:accessKey": "AKIASTACK",
 		"aws:secretKey": "secret",

@@ -48,11 +48,7 @@ func TestSDKLookupActsAsTheStacksIdentity(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
-		t.Setenv(k, "")
-	}
+	noAmbientAWS(t)
 	id, err := ReadAWSIdentity(map[string]string{
 		"aws:accessKey":  "AKIASTACK",
 		"aws:secretKey":  "secret",
@@ -88,5 +84,16 @@ func TestSDKLookupActsAsTheStacksIdentity(t *testing.T) {
 	}
 	if !strings.Contains(signed["eks:DescribeAddon"], "/eu-west-1/eks/aws4_request") {
 		t.Errorf("eks:DescribeAddon signed for %q, want the stack's region eu-west-1", signed["eks:DescribeAddon"])
+	}
+}
+
+// noAmbientAWS keeps this machine's AWS configuration and credentials out
+// of a test: only what the test's aws: keys say may reach the SDK.
+func noAmbientAWS(t *testing.T) {
+	t.Helper()
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
+		t.Setenv(k, "")
 	}
 }
