@@ -22,16 +22,6 @@ func IsManaged(name string) bool {
 // edits away; "" when none is that close. A name that is not managed and
 // has no near one may be newer than the list, so callers accept it.
 func NearestManaged(name string) string {
-	base := name[strings.LastIndex(name, "/")+1:]
-	best, bestDist := "", 4
-	for _, m := range ManagedPolicies {
-		mBase := m[strings.LastIndex(m, "/")+1:]
-		if strings.EqualFold(m, name) || mBase == base {
-			return m
-		}
-		if d := spelling.Distance(strings.ToLower(base), strings.ToLower(mBase)); d < bestDist {
-			best, bestDist = m, d
-		}
-	}
-	return best
+	base := func(s string) string { return s[strings.LastIndex(s, "/")+1:] }
+	return spelling.Closest(name, ManagedPolicies, 3, base)
 }

@@ -224,16 +224,7 @@ func (p *parser) unknownKeys() {
 // closestKey is the known key a typo most likely meant: the same key in
 // another case, or one at most two edits away.
 func closestKey(k string, known []string) string {
-	best, bestDist := "", 3
-	for _, cand := range known {
-		if strings.EqualFold(k, cand) {
-			return cand
-		}
-		if d := spelling.Distance(strings.ToLower(k), strings.ToLower(cand)); d < bestDist {
-			best, bestDist = cand, d
-		}
-	}
-	return best
+	return spelling.Closest(k, known, 2, nil)
 }
 
 func (p *parser) str(k, def string) string {

@@ -73,15 +73,11 @@ func KnownRegion(region string) bool {
 
 // closestRegion is the known region nearest to a name, by edit distance.
 func closestRegion(region string) string {
-	best, bestDist := "", -1
+	var known []string
 	for _, p := range Partitions {
-		for _, r := range p.Regions {
-			if d := spelling.Distance(region, r); bestDist < 0 || d < bestDist {
-				best, bestDist = r, d
-			}
-		}
+		known = append(known, p.Regions...)
 	}
-	return best
+	return spelling.Closest(region, known, -1, nil)
 }
 
 // regionProblem refuses a region no partition lists, unless the stack
