@@ -218,41 +218,25 @@ func TestPlanAdoption(t *testing.T) {
 			adoption: &podidentity.Adoption{Namespaces: map[string]string{"apps": "apps"}},
 		},
 		{
-			name: "an association naming another role is refused, naming both roles and the switch",
-			found: func() discover.Existing {
-				e := stackPodWorld()
-				e.Associations["default/pod-id-sa"].RoleArn = "arn:aws:iam::123456789012:role/team/OrdersRole"
-				return e
-			},
+			name:     "an association naming another role is refused, naming both roles and the switch",
+			found:    associationNaming("arn:aws:iam::123456789012:role/team/OrdersRole"),
 			adopt:    true,
 			refusals: []string{`names role arn:aws:iam::123456789012:role/team/OrdersRole, not the workload's (role EKSPodIdentityS3Role): taking it over would repoint it, so the pods of default/pod-id-sa would change identity at the next admission, and role OrdersRole would be left as it is (not deleted, its trust unchanged). To repoint it, set eks-pod-identity:adoptRepoint to true; to keep it, set eks-pod-identity:workloads[0].roleName to that role's name`},
 		},
 		{
-			name: "a role whose name only ends like the workload's is another role",
-			found: func() discover.Existing {
-				e := stackPodWorld()
-				e.Associations["default/pod-id-sa"].RoleArn = "arn:aws:iam::123456789012:role/OldEKSPodIdentityS3Role"
-				return e
-			},
+			name:     "a role whose name only ends like the workload's is another role",
+			found:    associationNaming("arn:aws:iam::123456789012:role/OldEKSPodIdentityS3Role"),
 			adopt:    true,
 			refusals: []string{`names role arn:aws:iam::123456789012:role/OldEKSPodIdentityS3Role, not the workload's`},
 		},
 		{
-			name: "with adoptRepoint the association naming another role is taken over",
-			found: func() discover.Existing {
-				e := stackPodWorld()
-				e.Associations["default/pod-id-sa"].RoleArn = "arn:aws:iam::123456789012:role/team/OrdersRole"
-				return e
-			},
+			name:  "with adoptRepoint the association naming another role is taken over",
+			found: associationNaming("arn:aws:iam::123456789012:role/team/OrdersRole"),
 			adopt: true, repoint: true, taken: 5, adoption: devAdoption,
 		},
 		{
-			name: "the same role under a path is the workload's role",
-			found: func() discover.Existing {
-				e := stackPodWorld()
-				e.Associations["default/pod-id-sa"].RoleArn = "arn:aws:iam::123456789012:role/eks/EKSPodIdentityS3Role"
-				return e
-			},
+			name:  "the same role under a path is the workload's role",
+			found: associationNaming("arn:aws:iam::123456789012:role/eks/EKSPodIdentityS3Role"),
 			adopt: true, taken: 5, adoption: devAdoption,
 		},
 		{
@@ -369,5 +353,15 @@ func TestPodDifference(t *testing.T) {
 	}
 	if field, _, _ := podDifference(nil, "sa", "img"); field != "spec" {
 		t.Errorf("a pod without a spec matched")
+	}
+}
+
+// associationNaming is the world where the stack's own test pod runs and
+// the walkthrough's association names the role arn.
+func associationNaming(arn string) func() discover.Existing {
+	return func() discover.Existing {
+		e := stackPodWorld()
+		e.Associations["default/pod-id-sa"].RoleArn = arn
+		return e
 	}
 }

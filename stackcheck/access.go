@@ -44,13 +44,13 @@ var managedPolicyServices = map[string][]string{
 	"AmazonDynamoDBReadOnlyAccess": {"application-autoscaling", "cloudwatch", "datapipeline", "dax", "dynamodb", "ec2", "iam", "kinesis", "kms", "lambda", "resource-groups", "sns", "tag"},
 }
 
-// CheckAction is the IAM action (and, when the command names it, the
+// checkAction is the IAM action (and, when the command names it, the
 // resource) an access check's call is authorized as, for the commands
 // whose action the arguments tell: `s3 ls` (with a bucket or without),
 // `s3api list-objects-v2 --bucket`, and the services whose CLI operations
 // are their API operations (logs describe-log-groups is
 // logs:DescribeLogGroups). ok is false for any other command.
-func CheckAction(check, partition string) (action, resource string, ok bool) {
+func checkAction(check, partition string) (action, resource string, ok bool) {
 	words := strings.Fields(check)
 	if len(words) < 2 {
 		return "", "", false
@@ -94,7 +94,7 @@ func CheckAction(check, partition string) (action, resource string, ok bool) {
 // AccessCheckWarning tells when a workload's verification access check is
 // not allowed by the role's policies: for an inline document (the
 // workload's own or its preset's, given in docs), the check's very action
-// (CheckAction) must be allowed; for an AWS managed policy the program
+// (checkAction) must be allowed; for an AWS managed policy the program
 // knows, some action of the check's service. The check's call then fails
 // with AccessDenied at `pulumi up`, unless a resource-based policy (a bucket
 // or queue policy naming the role) grants it, which is why this warns
@@ -110,7 +110,7 @@ func AccessCheckWarning(w podidentity.Workload, docs map[string]string, partitio
 	if !known {
 		return ""
 	}
-	action, resource, actionKnown := CheckAction(w.AccessCheck, partition)
+	action, resource, actionKnown := checkAction(w.AccessCheck, partition)
 	var granted, names []string
 	allowed := false
 	for _, arn := range w.PolicyArns {

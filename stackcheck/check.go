@@ -10,11 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"strings"
 
-	"github.com/platform-eng/eks-pod-identity/components/presets"
 	"github.com/platform-eng/eks-pod-identity/program"
 	"github.com/platform-eng/eks-pod-identity/stackconfig"
 )
@@ -84,7 +82,7 @@ func Check(root, stack, account string) *Report {
 
 // accessWarnings runs AccessCheckWarning on every workload, presets
 // included, naming each by its config key. A preset's own inline documents
-// are rendered for the mocked cluster, as the component renders them.
+// are rendered for the mocked cluster (Workload.InlineDocuments).
 func accessWarnings(d *program.Deployment, cfg Config, c Cluster) []string {
 	// Deploy accepted the configuration, so Parse does too; it gives the
 	// workloads in the stack file's order, which their keys need.
@@ -98,17 +96,7 @@ func accessWarnings(d *program.Deployment, cfg Config, c Cluster) []string {
 		if !ok {
 			continue
 		}
-		docs := maps.Clone(res.Settings.InlinePolicies)
-		if p, isPreset := presets.Lookup(res.Settings.Preset); isPreset && res.Settings.InlinePolicies == nil {
-			docs = map[string]string{}
-			for _, doc := range p.Documents {
-				text, err := doc.Render(presets.Target{Partition: c.Partition, ClusterName: c.Name, Inputs: res.Settings.PresetInputs})
-				if err != nil {
-					return []string{fmt.Sprintf("%s:%s[%d]: render preset %s's policy %s: %v", stackconfig.Project, stackconfig.KeyWorkloads, i, p.Name, doc.Name, err)}
-				}
-				docs[doc.Name] = text
-			}
-		}
+		docs := res.Settings.InlineDocuments(c.Partition, c.Name)
 		if msg := AccessCheckWarning(res.Settings, docs, c.Partition); msg != "" {
 			out = append(out, fmt.Sprintf("%s:%s[%d].accessCheck: %s", stackconfig.Project, stackconfig.KeyWorkloads, i, msg))
 		}

@@ -1,6 +1,7 @@
 package podidentity
 
 import (
+	"maps"
 	"strings"
 
 	"github.com/platform-eng/eks-pod-identity/components/presets"
@@ -75,6 +76,23 @@ func (w Workload) withPreset(p presets.Preset, partition string) Workload {
 		w.AccessCheck = p.AccessCheck(w.PresetInputs)
 	}
 	return w
+}
+
+// InlineDocuments are the workload's inline policies as IAM receives them:
+// its own InlinePolicies, or else its preset's documents rendered for the
+// cluster. A preset document that does not render (inputs validation
+// refuses) is left out. w has its defaults applied (Resolved).
+func (w Workload) InlineDocuments(partition, cluster string) map[string]string {
+	if w.InlinePolicies != nil {
+		return maps.Clone(w.InlinePolicies)
+	}
+	docs := map[string]string{}
+	for _, d := range w.presetDocuments() {
+		if text, err := d.Render(presets.Target{Partition: partition, ClusterName: cluster, Inputs: w.PresetInputs}); err == nil {
+			docs[d.Name] = text
+		}
+	}
+	return docs
 }
 
 // presetDocuments are the preset's own inline policies, unless the

@@ -78,17 +78,13 @@ const maxClusterNameLength = 100
 // quota, at the longest cluster name. A document that does not render
 // (bad inputs) counts nothing here: checkPreset reports it.
 func (w Workload) presetPolicySize(partition string) int {
+	if w.InlinePolicies != nil {
+		return 0 // the workload's own replace the preset's
+	}
 	if partition == "" {
 		partition = DefaultPartition
 	}
-	docs := map[string]string{}
-	for _, d := range w.presetDocuments() {
-		text, err := d.Render(presets.Target{Partition: partition, ClusterName: strings.Repeat("c", maxClusterNameLength), Inputs: w.PresetInputs})
-		if err == nil {
-			docs[d.Name] = text
-		}
-	}
-	return inlinePolicySize(docs)
+	return inlinePolicySize(w.InlineDocuments(partition, strings.Repeat("c", maxClusterNameLength)))
 }
 
 // inlinePolicySize is what IAM counts against the inline quota: every
