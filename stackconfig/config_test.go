@@ -149,7 +149,7 @@ func TestParseRefusals(t *testing.T) {
 		{"unknown workload key", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAcount":"a"}]` },
 			`eks-pod-identity:workloads[0]: unknown key "serviceAcount" (did you mean serviceAccount?)`},
 		{"unknown workload key, nothing close", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","zzz":1}]` },
-			`eks-pod-identity:workloads[0]: unknown key "zzz" (allowed: accessCheck, bucketArns, createNamespace, externalServiceAccount, hostedZoneArns, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, preset, roleDescription, roleName, rolePath, serviceAccount, tags, testPod, testPodName, trust, verify)`},
+			`eks-pod-identity:workloads[0]: unknown key "zzz" (allowed: accessCheck, bucketArns, createNamespace, externalServiceAccount, hostedZoneArns, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, preset, roleDescription, roleName, rolePath, serviceAccount, tags, testPod, testPodName, trust, verify, verifyDeadlineSeconds)`},
 		{"wrong type in workload", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","testPod":"yes"}]`
 		},
@@ -206,6 +206,15 @@ func TestParseRefusals(t *testing.T) {
 		{"session duration out of range", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","maxSessionDuration":60}]`
 		}, "eks-pod-identity:workloads[0].maxSessionDuration: 60 is out of range: IAM allows 3600 to 43200 seconds"},
+		{"verification deadline below the script's own minute", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"verifyDeadlineSeconds":59}]`
+		}, "eks-pod-identity:workloads[0].verifyDeadlineSeconds: 59 is out of range: 60 to 1800 seconds"},
+		{"verification deadline above the limit", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verify":true,"verifyDeadlineSeconds":1801}]`
+		}, "eks-pod-identity:workloads[0].verifyDeadlineSeconds: 1801 is out of range: 60 to 1800 seconds"},
+		{"verification deadline without verification", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","verifyDeadlineSeconds":90}]`
+		}, "eks-pod-identity:workloads[0].verifyDeadlineSeconds: is set but verify is false"},
 		{"creating a namespace that always exists", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","createNamespace":true}]`
 		}, `eks-pod-identity:workloads[0].createNamespace: is true but namespace "default" always exists`},

@@ -33,6 +33,7 @@ type workloadConfig struct {
 	TestPodName            string                    `json:"testPodName"`
 	Verify                 bool                      `json:"verify"`
 	AccessCheck            string                    `json:"accessCheck"`
+	VerifyDeadlineSeconds  int                       `json:"verifyDeadlineSeconds"`
 }
 
 func (w workloadConfig) toComponent() podidentity.Workload {
@@ -65,6 +66,7 @@ func (w workloadConfig) toComponent() podidentity.Workload {
 		TestPodName:            w.TestPodName,
 		Verify:                 w.Verify,
 		AccessCheck:            w.AccessCheck,
+		VerifyDeadlineSeconds:  w.VerifyDeadlineSeconds,
 	}
 }
 

@@ -30,7 +30,7 @@ func TestWorkloadConfigMapsEveryField(t *testing.T) {
 		Name: "n", Namespace: "ns", ServiceAccount: "sa", CreateNamespace: true, ExternalServiceAccount: true,
 		RoleName: "r", RolePath: "/p/", RoleDescription: "d", PermissionsBoundary: "b", MaxSessionDuration: 7200,
 		Trust: "open", PolicyArns: []string{"arn"}, InlinePolicies: map[string]policyDocument{"i": "{}"},
-		Tags: map[string]string{"k": "v"}, TestPod: true, TestPodName: "p", Verify: true, AccessCheck: "s3 ls",
+		Tags: map[string]string{"k": "v"}, TestPod: true, TestPodName: "p", Verify: true, AccessCheck: "s3 ls", VerifyDeadlineSeconds: 90,
 	}
 	got := cfg.toComponent()
 	want := podidentity.Workload{
@@ -38,7 +38,7 @@ func TestWorkloadConfigMapsEveryField(t *testing.T) {
 		Name: "n", Namespace: "ns", ServiceAccount: "sa", CreateNamespace: true, ExternalServiceAccount: true,
 		RoleName: "r", RolePath: "/p/", RoleDescription: "d", PermissionsBoundary: "b", MaxSessionDuration: 7200,
 		Trust: podidentity.TrustOpen, PolicyArns: []string{"arn"}, InlinePolicies: map[string]string{"i": "{}"},
-		Tags: map[string]string{"k": "v"}, TestPod: true, TestPodName: "p", Verify: true, AccessCheck: "s3 ls",
+		Tags: map[string]string{"k": "v"}, TestPod: true, TestPodName: "p", Verify: true, AccessCheck: "s3 ls", VerifyDeadlineSeconds: 90,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("toComponent:\n got %+v\nwant %+v", got, want)

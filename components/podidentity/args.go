@@ -168,4 +168,8 @@ type Workload struct {
 	// preset's, or else "s3 ls"; AccessCheckOff skips it for roles with
 	// nothing safe to probe.
 	AccessCheck string
+	// VerifyDeadlineSeconds bounds the verification Job (its
+	// activeDeadlineSeconds), 60 to 1800. Zero means 240: the script's own
+	// minute of retries and three fresh pods fit, a stuck pod does not.
+	VerifyDeadlineSeconds int
 }

@@ -23,6 +23,7 @@ type reg struct {
 	typ, name, provider, parent string
 	aliases                     int
 	importID                    string
+	createTimeout               string
 	deps                        []string
 	inputs                      resource.PropertyMap
 }
@@ -39,6 +40,7 @@ func (m *recordingMocks) NewResource(args pulumi.MockResourceArgs) (string, reso
 		r.aliases = len(rpc.GetAliases())
 		r.importID = rpc.GetImportId()
 		r.deps = rpc.GetDependencies()
+		r.createTimeout = rpc.GetCustomTimeouts().GetCreate()
 	}
 	m.mu.Lock()
 	m.regs = append(m.regs, r)
@@ -323,4 +325,36 @@ func (m *recordingMocks) names() []string {
 		out = append(out, r.name)
 	}
 	return out
+}
+
+// The verification Job's deadline is the workload's, 240 s by default, and
+// the provider waits a minute longer, so the Job's own failure ends `up`.
+func TestVerifyDeadline(t *testing.T) {
+	for _, tc := range []struct {
+		set      int
+		deadline float64
+		timeout  string
+	}{{0, 240, "300s"}, {60, 60, "120s"}, {1800, 1800, "1860s"}} {
+		args := baseArgs()
+		args.Workloads[0].VerifyDeadlineSeconds = tc.set
+		mocks := run(t, func(ctx *pulumi.Context) error {
+			_, err := podidentity.NewPodIdentity(ctx, "pi", args)
+			return err
+		})
+		var job reg
+		for _, r := range mocks.regs {
+			if r.typ == "kubernetes:batch/v1:Job" {
+				job = r
+			}
+		}
+		if job.typ == "" {
+			t.Fatal("no verification Job registered")
+		}
+		if got := job.inputs["spec"].ObjectValue()["activeDeadlineSeconds"].NumberValue(); got != tc.deadline {
+			t.Errorf("verifyDeadlineSeconds %d: activeDeadlineSeconds %v, want %v", tc.set, got, tc.deadline)
+		}
+		if job.createTimeout != tc.timeout {
+			t.Errorf("verifyDeadlineSeconds %d: provider create timeout %q, want %q", tc.set, job.createTimeout, tc.timeout)
+		}
+	}
 }

@@ -292,6 +292,14 @@ func (w Workload) check(ps *Problems, at func(string) string, component, partiti
 		ps.add(at("testPodName"), "is set but testPod is false; set testPod: true or remove testPodName")
 	}
 	checkAccessCheck(ps, at("accessCheck"), w.AccessCheck)
+	if d := w.VerifyDeadlineSeconds; d != 0 {
+		switch {
+		case !w.Verify:
+			ps.add(at("verifyDeadlineSeconds"), "is set but verify is false: there is no verification Job to bound; set verify: true or remove it")
+		case d < minVerifyDeadlineSeconds || d > maxVerifyDeadlineSeconds:
+			ps.add(at("verifyDeadlineSeconds"), "%d is out of range: %d to %d seconds (the script alone retries the identity check for about a minute)", d, minVerifyDeadlineSeconds, maxVerifyDeadlineSeconds)
+		}
+	}
 }
 
 // checkPreset refuses an unknown preset, the preset's inputs by its own

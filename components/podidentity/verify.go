@@ -22,11 +22,24 @@ import (
 // admission does; the deadline stops it all (and a stuck pod, say an image
 // that cannot be pulled) well before the provider's default 10-minute wait.
 const (
-	verifyBackoffLimit      = 3
-	verifyDeadlineSeconds   = 240
-	verifyProviderTimeout   = "5m"
-	verifyJobNameHashLength = 8
+	verifyBackoffLimit        = 3
+	verifyDeadlineSeconds     = 240
+	minVerifyDeadlineSeconds  = 60
+	maxVerifyDeadlineSeconds  = 1800
+	verifyJobNameHashLength   = 8
+	verifyProviderGraceSecond = 60
 )
+
+// verifyDeadline is the Job's activeDeadlineSeconds and the provider's
+// wait for it: a minute more, so the Job's own failure, with its reason,
+// ends `up` rather than the provider's timeout.
+func verifyDeadline(w Workload) (deadline int, providerTimeout string) {
+	deadline = verifyDeadlineSeconds
+	if w.VerifyDeadlineSeconds != 0 {
+		deadline = w.VerifyDeadlineSeconds
+	}
+	return deadline, fmt.Sprintf("%ds", deadline+verifyProviderGraceSecond)
+}
 
 // compactJSON drops the layout of a policy document, which IAM ignores too,
 // so reformatting it does not re-run verification.
@@ -123,6 +136,7 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 	}
 	hardenPod(podSpec, container)
 
+	deadline, providerTimeout := verifyDeadline(w)
 	return batchv1.NewJob(ctx, verifyJobResourceName(name, w.Name), &batchv1.JobArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name:      jobName,
@@ -134,7 +148,7 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 		},
 		Spec: &batchv1.JobSpecArgs{
 			BackoffLimit:          pulumi.Int(verifyBackoffLimit),
-			ActiveDeadlineSeconds: pulumi.Int(verifyDeadlineSeconds),
+			ActiveDeadlineSeconds: pulumi.Int(deadline),
 			Template: &corev1.PodTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{Labels: labels(name, w.Name)},
 				Spec:     podSpec,
@@ -143,6 +157,6 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 	}, c.childOpts(
 		pulumi.DependsOn(identity),
 		c.waitForArgs(),
-		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: verifyProviderTimeout, Update: verifyProviderTimeout}),
+		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: providerTimeout, Update: providerTimeout}),
 	)...)
 }

@@ -196,8 +196,9 @@ func TestLocalUpAsAUser(t *testing.T) {
 	l.writeStack("mine", " {}")
 	upMine := append(readmeLocalUp(t, e.repo), "mine")
 
-	// Ctrl-C at the terminal (SIGINT to the foreground process group) once
-	// the world is up and `pulumi up` has started.
+	// Ctrl-C twice at the terminal (SIGINT to the foreground process
+	// group: "terminating immediately") while the verification Job runs,
+	// which leaves the Job's create in flight in the state.
 	cmd := l.command(upMine...)
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
@@ -213,8 +214,10 @@ func TestLocalUpAsAUser(t *testing.T) {
 		sent := false
 		for s.Scan() {
 			first.WriteString(s.Text() + "\n")
-			if !sent && strings.Contains(s.Text(), "creating") {
+			if !sent && strings.Contains(s.Text(), "Waiting for Job") {
 				sent = true
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+				time.Sleep(300 * time.Millisecond)
 				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 			}
 		}
@@ -222,17 +225,25 @@ func TestLocalUpAsAUser(t *testing.T) {
 	err := cmd.Wait()
 	pw.Close()
 	wg.Wait()
-	t.Logf("$ go run ./cmd/local up mine   (Ctrl-C while creating)\n%s", first.String())
+	t.Logf("$ go run ./cmd/local up mine   (Ctrl-C twice while the Job runs)\n%s", first.String())
 	if err == nil {
-		t.Log("the interrupted up finished anyway (the interrupt came after its last step)")
+		t.Fatal("the interrupted up succeeded")
 	}
-	if !strings.Contains(first.String(), "local world up in") {
-		t.Fatalf("the first up did not start the world")
+	if !strings.Contains(first.String(), "local world up in") || !strings.Contains(first.String(), "interrupted; the local world keeps running") {
+		t.Fatalf("the first up did not start the world, or did not say how to go on after the interrupt")
 	}
 
 	out, err := l.output(upMine...)
 	if err != nil {
 		t.Fatalf("up after an interrupted up: %v", err)
+	}
+	// The world's processes run in sessions of their own: the Ctrl-C never
+	// reached them, so this up finds the world running, not broken.
+	if !strings.Contains(out, "local world: running in") {
+		t.Errorf("the Ctrl-C reached the world's processes: the next up did not find it running")
+	}
+	if strings.Contains(first.String(), "terminating") && !strings.Contains(out, "operations in flight; refreshing first") {
+		t.Errorf("the hard interrupt left no pending operation to recover, or up did not recover it")
 	}
 	if !regexp.MustCompile(`(?m)^RESULT: \d+ pass, 0 fail`).MatchString(out) {
 		t.Errorf("up printed no passing verification Job log")

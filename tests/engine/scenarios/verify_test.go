@@ -421,7 +421,9 @@ func TestVerificationFailures(t *testing.T) {
 	t.Run("2a association points at another role", func(t *testing.T) {
 		t.Parallel()
 		const name = "verify-assoc"
-		v := e.verifyStack(t, name, func(map[string]any) {})
+		// A deadline of 120 s, not 240: the script's minute of retries and
+		// its FAIL line fit, and the tier waits half as long for the Job.
+		v := e.verifyStack(t, name, func(w map[string]any) { w["verifyDeadlineSeconds"] = 120 })
 		if err := v.up(); err != nil {
 			t.Fatalf("first up: %v", err)
 		}
@@ -481,6 +483,7 @@ func TestVerificationFailures(t *testing.T) {
 		v := te.verifyStack(t, name, func(w map[string]any) {
 			w["createNamespace"] = false
 			w["externalServiceAccount"] = true
+			w["verifyDeadlineSeconds"] = 120
 		})
 		if err := v.up(); err != nil {
 			t.Fatalf("first up: %v", err)
