@@ -74,6 +74,14 @@ type WorkloadResources struct {
 // component and its children. Pass providers in opts (pulumi.Providers);
 // children inherit them through their parent.
 func NewPodIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*PodIdentity, error) {
+	return NewPodIdentityAs(ctx, TypeToken, name, args, opts...)
+}
+
+// NewPodIdentityAs is NewPodIdentity registering the component under
+// another type token: a component provider's, whose consumers in other
+// languages know the component by its schema's token
+// (package componentprovider).
+func NewPodIdentityAs(ctx *pulumi.Context, typeToken, name string, args Args, opts ...pulumi.ResourceOption) (*PodIdentity, error) {
 	if err := args.Validate(name); err != nil {
 		return nil, fmt.Errorf("podidentity %s: invalid arguments:\n%w", name, err)
 	}
@@ -82,7 +90,7 @@ func NewPodIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.
 		args:       args,
 		namespaces: map[string]*corev1.Namespace{},
 	}
-	if err := ctx.RegisterComponentResource(TypeToken, name, c, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(typeToken, name, c, opts...); err != nil {
 		return nil, fmt.Errorf("podidentity %s: register component: %w", name, err)
 	}
 
@@ -113,7 +121,7 @@ func NewPodIdentity(ctx *pulumi.Context, name string, args Args, opts ...pulumi.
 		c.Workloads[w.Name] = res
 	}
 
-	if err := ctx.RegisterResourceOutputs(c, c.outputs()); err != nil {
+	if err := ctx.RegisterResourceOutputs(c, c.Outputs()); err != nil {
 		return nil, fmt.Errorf("podidentity %s: register outputs: %w", name, err)
 	}
 	return c, nil
@@ -446,7 +454,9 @@ func (r *WorkloadResources) fillOutputs() {
 
 // outputs are the typed outputs as the component registers them, so they
 // show in the engine's state and `pulumi stack export`.
-func (c *PodIdentity) outputs() pulumi.Map {
+// Outputs are the component's registered outputs: the add-on's name and
+// version, and per workload its role, association and Kubernetes names.
+func (c *PodIdentity) Outputs() pulumi.Map {
 	workloads := pulumi.Map{}
 	for key, r := range c.Workloads {
 		workloads[key] = pulumi.Map{
