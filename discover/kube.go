@@ -95,6 +95,9 @@ type kubeObject struct {
 			} `json:"securityContext"`
 		} `json:"containers"`
 	} `json:"spec"`
+	Status struct {
+		Phase string `json:"phase"`
+	} `json:"status"`
 }
 
 func (l *KubeAPILookup) get(ctx context.Context, path string) (*kubeObject, error) {
@@ -187,5 +190,5 @@ func (l *KubeAPILookup) Pod(ctx context.Context, namespace, name string) (*Found
 		}
 		spec.Containers = append(spec.Containers, pc)
 	}
-	return &FoundObject{Labels: o.Metadata.Labels, Pod: spec}, nil
+	return &FoundObject{Labels: o.Metadata.Labels, Pod: spec, Phase: o.Status.Phase}, nil
 }
