@@ -277,13 +277,15 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, marker str
 // KeepAgent is the agent add-on's configuration once Decide has said
 // whether the stack adopted it: an adopted add-on is tagged
 // stackconfig.AdoptedTagKey, so later runs still know, and kept running on
-// destroy (Preserve) unless the stack file sets preserveAgent itself
-// (explicit says it does). Before adoption, every other pod identity on the
-// cluster relied on that add-on; deleting it with the stack would take their
-// credentials. A user who wants it gone says preserveAgent: false, and that
-// is honoured: it is a deliberate choice in the stack file, not a default.
+// destroy (Preserve), whatever preserveAgent says. Before adoption, every
+// other pod identity on the cluster relied on that add-on; deleting it with
+// the stack would take their credentials. preserveAgent: false cannot
+// override it: the Pulumi CLI hands Pulumi.yaml's default to the program as
+// if the stack set it (and a key declared without a default is required),
+// so an explicit false cannot be told from the default. A user who wants
+// the agent gone removes the add-on's adopted tag (docs/migrating.md).
 // The second result says whether Preserve was set here, for the log.
-func KeepAgent(agent podidentity.Agent, adopted, explicit bool) (podidentity.Agent, bool) {
+func KeepAgent(agent podidentity.Agent, adopted bool) (podidentity.Agent, bool) {
 	if !adopted {
 		return agent, false
 	}
@@ -293,11 +295,9 @@ func KeepAgent(agent podidentity.Agent, adopted, explicit bool) (podidentity.Age
 	}
 	tags[stackconfig.AdoptedTagKey] = "true"
 	agent.Tags = tags
-	if explicit {
-		return agent, false
-	}
+	kept := !agent.Preserve
 	agent.Preserve = true
-	return agent, true
+	return agent, kept
 }
 
 // ended says a pod's phase is past running: Succeeded, Failed, or Unknown

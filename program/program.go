@@ -92,10 +92,10 @@ func DeployWith(ctx *pulumi.Context, lookups *discover.Lookups) (*Deployment, er
 	}
 	args.Adopt = plan.Adopt
 	var kept bool
-	args.Agent, kept = adoption.KeepAgent(args.Agent, plan.AgentAdopted, settings.PreserveAgentSet)
+	args.Agent, kept = adoption.KeepAgent(args.Agent, plan.AgentAdopted)
 	if kept {
-		_ = ctx.Log.Info("the eks-pod-identity-agent add-on was made outside this stack: `pulumi destroy` deletes the add-on but leaves the agent running for the cluster's other pods ("+
-			stackconfig.Key(stackconfig.KeyPreserveAgent)+" defaults to true for an adopted add-on; set it to false to remove the agent too)", nil)
+		_ = ctx.Log.Info("the eks-pod-identity-agent add-on was made outside this stack (tag "+stackconfig.AdoptedTagKey+"): `pulumi destroy` deletes the add-on but leaves the agent running for the cluster's other pods, as "+
+			stackconfig.Key(stackconfig.KeyPreserveAgent)+" true would (docs/migrating.md says how to remove it too)", nil)
 	}
 	args.Tags = withStackTag(args.Tags, StackMarker(ctx))
 

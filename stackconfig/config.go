@@ -74,9 +74,6 @@ type Settings struct {
 	// Repoint lets adoption take over an association that names another
 	// role than the workload's, repointing it (adoptRepoint).
 	Repoint bool
-	// PreserveAgentSet says the stack file sets preserveAgent: then it
-	// decides, also for an adopted add-on (adoption.KeepAgent).
-	PreserveAgentSet bool
 }
 
 // ConfigError lists every problem found in the stack configuration, each
@@ -100,7 +97,6 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 		Adopt:       p.boolean(KeyAdopt, false),
 		Repoint:     p.boolean(KeyAdoptRepoint, false),
 	}
-	_, s.PreserveAgentSet = raw[Key(KeyPreserveAgent)]
 	p.unknownKeys()
 	s.Region = cmp.Or(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
 	regionFrom := "" // where the region came from, when not aws:region

@@ -267,7 +267,8 @@ func typeOfName(r *recorder, name string) string {
 // The adopted add-on served every pod identity on the cluster before the
 // stack came: destroy keeps the agent running (preserve), on the adopting
 // run and on every later one, which knows it only from the add-on's
-// adopted tag, unless the stack file says preserveAgent itself.
+// adopted tag; preserveAgent false (Pulumi.yaml's default, which the CLI
+// hands over as if set) does not override it.
 func TestAnAdoptedAgentIsKeptOnDestroyRunAfterRun(t *testing.T) {
 	adoptedTag := func() discover.Existing {
 		e := adoptedWorld()
@@ -283,9 +284,10 @@ func TestAnAdoptedAgentIsKeptOnDestroyRunAfterRun(t *testing.T) {
 	}{
 		{"the adopting run", podDeletedWorld, map[string]string{"eks-pod-identity:adopt": "true"}, true, true},
 		{"a later run, switch off", adoptedTag, nil, true, true},
-		{"a later run, preserveAgent false in the stack file", adoptedTag, map[string]string{"eks-pod-identity:preserveAgent": "false"}, false, true},
-		{"adopting with preserveAgent false in the stack file", podDeletedWorld,
-			map[string]string{"eks-pod-identity:adopt": "true", "eks-pod-identity:preserveAgent": "false"}, false, true},
+		{"a later run, preserveAgent false as the CLI hands the default", adoptedTag, map[string]string{"eks-pod-identity:preserveAgent": "false"}, true, true},
+		{"adopting with preserveAgent false", podDeletedWorld,
+			map[string]string{"eks-pod-identity:adopt": "true", "eks-pod-identity:preserveAgent": "false"}, true, true},
+		{"an add-on the stack created, preserveAgent true", adoptedWorld, map[string]string{"eks-pod-identity:preserveAgent": "true"}, true, false},
 		{"an add-on the stack created", adoptedWorld, nil, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
