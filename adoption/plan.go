@@ -274,9 +274,10 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, marker str
 	return plan, nil
 }
 
-// KeepAgent is the agent add-on's configuration once Decide has said
-// whether the stack adopted it: an adopted add-on is tagged
-// stackconfig.AdoptedTagKey, so later runs still know, and kept running on
+// KeepAgent is the component's arguments once Decide has said whether the
+// stack adopted the agent add-on: an adopted add-on is tagged
+// stackconfig.AdoptedTagKey (Adoption.AgentTags), so later runs still
+// know, and kept running on
 // destroy (Preserve), whatever preserveAgent says. Before adoption, every
 // other pod identity on the cluster relied on that add-on; deleting it with
 // the stack would take their credentials. preserveAgent: false cannot
@@ -285,19 +286,25 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, marker str
 // so an explicit false cannot be told from the default. A user who wants
 // the agent gone removes the add-on's adopted tag (docs/migrating.md).
 // The second result says whether Preserve was set here, for the log.
-func KeepAgent(agent podidentity.Agent, adopted bool) (podidentity.Agent, bool) {
+func KeepAgent(args podidentity.Args, adopted bool) (podidentity.Args, bool) {
 	if !adopted {
-		return agent, false
+		return args, false
+	}
+	// A copy: the plan's Adoption stays as Decide made it.
+	var a podidentity.Adoption
+	if args.Adopt != nil {
+		a = *args.Adopt
 	}
 	tags := map[string]string{}
-	for k, v := range agent.Tags {
+	for k, v := range a.AgentTags {
 		tags[k] = v
 	}
 	tags[stackconfig.AdoptedTagKey] = "true"
-	agent.Tags = tags
-	kept := !agent.Preserve
-	agent.Preserve = true
-	return agent, kept
+	a.AgentTags = tags
+	args.Adopt = &a
+	kept := !args.Agent.Preserve
+	args.Agent.Preserve = true
+	return args, kept
 }
 
 // ended says a pod's phase is past running: Succeeded, Failed, or Unknown

@@ -92,7 +92,7 @@ func DeployWith(ctx *pulumi.Context, lookups *discover.Lookups) (*Deployment, er
 	}
 	args.Adopt = plan.Adopt
 	var kept bool
-	args.Agent, kept = adoption.KeepAgent(args.Agent, plan.AgentAdopted)
+	args, kept = adoption.KeepAgent(args, plan.AgentAdopted)
 	if kept {
 		_ = ctx.Log.Info("the eks-pod-identity-agent add-on was made outside this stack (tag "+stackconfig.AdoptedTagKey+"): `pulumi destroy` deletes the add-on but leaves the agent running for the cluster's other pods, as "+
 			stackconfig.Key(stackconfig.KeyPreserveAgent)+" true would (docs/migrating.md says how to remove it too)", nil)

@@ -100,9 +100,6 @@ type Agent struct {
 	// Preserve keeps the agent running on the cluster when the add-on is
 	// deleted (the walkthrough's teardown leaves its removal optional).
 	Preserve bool
-	// Tags are added to the add-on's only, over Args.Tags (a caller marks
-	// an add-on it took over). Optional.
-	Tags map[string]string
 }
 
 // Workload is one Kubernetes service account that gets an IAM role.
