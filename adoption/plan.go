@@ -145,7 +145,7 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, marker str
 				path = "/"
 			}
 			owner := r.Tags[stackconfig.StackTagKey]
-			if others := otherUsers(found.AllAssociations, r, declared); len(others) > 0 && (owner == "" || owner == marker) {
+			if others := otherUsers(found.AllAssociations, r, declared, marker); len(others) > 0 && (owner == "" || owner == marker) {
 				refuse("%s", sharedRoleRefusal(what, others, w, want.Cluster, owner == marker, at("roleName")))
 			}
 			switch {
@@ -314,11 +314,13 @@ func ended(phase string) bool {
 }
 
 // otherUsers are the associations, other than the declared service
-// accounts', whose role is r.
-func otherUsers(all []*discover.FoundAssociation, r *discover.FoundRole, declared map[string]bool) []*discover.FoundAssociation {
+// accounts' and this stack's own, whose role is r. One of this stack's that
+// it no longer declares is on its way out (a workload moved to another
+// namespace: the engine replaces its association), not a stranger.
+func otherUsers(all []*discover.FoundAssociation, r *discover.FoundRole, declared map[string]bool, marker string) []*discover.FoundAssociation {
 	var out []*discover.FoundAssociation
 	for _, a := range all {
-		if declared[a.Namespace+"/"+a.ServiceAccount] {
+		if declared[a.Namespace+"/"+a.ServiceAccount] || a.Tags[stackconfig.StackTagKey] == marker {
 			continue
 		}
 		if (r.Arn != "" && a.RoleArn == r.Arn) || namesRole(a.RoleArn, r.Name) {

@@ -174,6 +174,24 @@ func TestPlanAdoption(t *testing.T) {
 			refusals: []string{"which this stack does not declare: the stack manages the role, and its trust policy admits only default/pod-id-sa, so those pods get no credentials; and `pulumi destroy` would delete the role they name"},
 		},
 		{
+			name: "the stack's own association it no longer declares (the workload moved namespace) is on its way out, not a stranger",
+			want: func() discover.Want { w := devWant(); w.Workloads[0].Namespace = "apps"; return w },
+			found: func() discover.Existing {
+				e := managed()
+				e.AllAssociations[0].Tags = map[string]string{stackconfig.StackTagKey: testMarker}
+				return e
+			},
+		},
+		{
+			name: "another stack's association on the role is a stranger",
+			found: func() discover.Existing {
+				e := sharedRole(managed, "arn:aws:iam::123456789012:role/"+walkRole)()
+				e.AllAssociations[1].Tags = map[string]string{stackconfig.StackTagKey: "organization/eks-pod-identity/other"}
+				return e
+			},
+			refusals: []string{"is also the role of pod identity association a-reports00000000 for reports/reader"},
+		},
+		{
 			name:  "an association of another role is no concern",
 			found: sharedRole(managed, "arn:aws:iam::123456789012:role/Other"+walkRole),
 		},
