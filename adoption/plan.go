@@ -45,6 +45,11 @@ type Plan struct {
 	Adopt *podidentity.Adoption
 	// Taken lists every object taken over, for the log.
 	Taken []string
+	// AgentAdopted says the agent add-on was made outside this stack: taken
+	// over now, or in an earlier run (its stackconfig.AdoptedTagKey tag).
+	// Other pods on the cluster depend on it, so KeepAgent keeps it on
+	// destroy.
+	AgentAdopted bool
 }
 
 // Error lists every existing object the stack cannot go ahead with:
@@ -106,13 +111,24 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, marker str
 		what := fmt.Sprintf("EKS add-on %s on cluster %s (%s)", podidentity.AgentAddonName, want.Cluster, stackconfig.Key(stackconfig.KeyManageAgent))
 		switch owner := a.Tags[stackconfig.StackTagKey]; {
 		case owner == marker:
+			// The stack's own now; whether it was adopted is only known
+			// from the tag the adopting run put on it.
+			plan.AgentAdopted = a.Tags[stackconfig.AdoptedTagKey] == "true"
 		case owner != "":
 			refuse("%s is managed by stack %s (tag %s): one stack owns the add-on; set %s to false in this one", what, owner, stackconfig.StackTagKey, stackconfig.Key(stackconfig.KeyManageAgent))
 		default:
 			if take(what, ", or set "+stackconfig.Key(stackconfig.KeyManageAgent)+" to false to leave it alone") {
 				adoption.Agent = want.Cluster + ":" + podidentity.AgentAddonName
+				plan.AgentAdopted = true
 			}
 		}
+	}
+
+	// The service accounts the stack declares: their associations are its
+	// own to judge; any other association naming one of its roles is not.
+	declared := map[string]bool{}
+	for _, w := range want.Workloads {
+		declared[w.Namespace+"/"+w.ServiceAccount] = true
 	}
 
 	namespaces := map[string]bool{}
@@ -128,7 +144,11 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, marker str
 			if path == "" {
 				path = "/"
 			}
-			switch owner := r.Tags[stackconfig.StackTagKey]; {
+			owner := r.Tags[stackconfig.StackTagKey]
+			if others := otherUsers(found.AllAssociations, r, declared, marker); len(others) > 0 && (owner == "" || owner == marker) {
+				refuse("%s", sharedRoleRefusal(what, others, w, want.Cluster, owner == marker, at("roleName")))
+			}
+			switch {
 			case owner == marker:
 			case owner != "":
 				refuse("%s is managed by stack %s (tag %s): a role has one owner; use another roleName", what, owner, stackconfig.StackTagKey)
@@ -210,7 +230,13 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, marker str
 			case ownedElsewhere:
 				refuse("%s is labelled for workload %q of component %q: another workload or stack manages it", what, o.Labels[labelWorkload], o.Labels[labelInstance])
 			default:
-				if field, live, declared := podDifference(o.Pod, w.ServiceAccount, want.Image); field != "" {
+				if ended(o.Phase) {
+					// Kept as it is, it would stay dead with no diff, and the
+					// walkthrough's `kubectl exec` into it fails.
+					refuse("%s has ended (phase %s: its `sleep 3600` is over, or it failed): a pod cannot be restarted or exec'd into once it has ended, so it is not taken over. "+
+						"Delete it (`kubectl delete pod %s -n %s`) and the stack creates its own, or set %s to false",
+						what, o.Phase, w.TestPodName, w.Namespace, at("testPod"))
+				} else if field, live, declared := podDifference(o.Pod, w.ServiceAccount, want.Image); field != "" {
 					refuse("%s differs from the stack's test pod in %s (%s, the stack declares %s): a pod's spec cannot change, so it cannot be taken over. "+
 						"Delete it (`kubectl delete pod %s -n %s`; it only runs sleep) and the stack creates its own, or set %s to false",
 						what, field, live, declared, w.TestPodName, w.Namespace, at("testPod"))
@@ -246,6 +272,92 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, marker str
 		plan.Adopt = adoption
 	}
 	return plan, nil
+}
+
+// KeepAgent is the component's arguments once Decide has said whether the
+// stack adopted the agent add-on: an adopted add-on is tagged
+// stackconfig.AdoptedTagKey (Adoption.AgentTags), so later runs still
+// know, and kept running on
+// destroy (Preserve), whatever preserveAgent says. Before adoption, every
+// other pod identity on the cluster relied on that add-on; deleting it with
+// the stack would take their credentials. preserveAgent: false cannot
+// override it: the Pulumi CLI hands Pulumi.yaml's default to the program as
+// if the stack set it (and a key declared without a default is required),
+// so an explicit false cannot be told from the default. A user who wants
+// the agent gone removes the add-on's adopted tag (docs/migrating.md).
+// The second result says whether Preserve was set here, for the log.
+func KeepAgent(args podidentity.Args, adopted bool) (podidentity.Args, bool) {
+	if !adopted {
+		return args, false
+	}
+	// A copy: the plan's Adoption stays as Decide made it.
+	var a podidentity.Adoption
+	if args.Adopt != nil {
+		a = *args.Adopt
+	}
+	tags := map[string]string{}
+	for k, v := range a.AgentTags {
+		tags[k] = v
+	}
+	tags[stackconfig.AdoptedTagKey] = "true"
+	a.AgentTags = tags
+	args.Adopt = &a
+	kept := !args.Agent.Preserve
+	args.Agent.Preserve = true
+	return args, kept
+}
+
+// ended says a pod's phase is past running: Succeeded, Failed, or Unknown
+// (its node is gone). Empty is a pod recorded without its status.
+func ended(phase string) bool {
+	return phase != "" && phase != "Running" && phase != "Pending"
+}
+
+// otherUsers are the associations, other than the declared service
+// accounts' and this stack's own, whose role is r. One of this stack's that
+// it no longer declares is on its way out (a workload moved to another
+// namespace: the engine replaces its association), not a stranger.
+func otherUsers(all []*discover.FoundAssociation, r *discover.FoundRole, declared map[string]bool, marker string) []*discover.FoundAssociation {
+	var out []*discover.FoundAssociation
+	for _, a := range all {
+		if declared[a.Namespace+"/"+a.ServiceAccount] || a.Tags[stackconfig.StackTagKey] == marker {
+			continue
+		}
+		if (r.Arn != "" && a.RoleArn == r.Arn) || namesRole(a.RoleArn, r.Name) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// sharedRoleRefusal says why a role other associations use is not taken
+// over, or, once it is the stack's, why the stack stops: its trust (when
+// scoped) admits only the workload's service account, and destroy deletes
+// the role those associations still name.
+func sharedRoleRefusal(what string, others []*discover.FoundAssociation, w podidentity.Workload, cluster string, managed bool, key string) string {
+	var names []string
+	for _, a := range others {
+		n := fmt.Sprintf("%s for %s/%s", a.ID, a.Namespace, a.ServiceAccount)
+		if a.OwnerArn != "" {
+			n += " (owned by " + a.OwnerArn + ")"
+		}
+		names = append(names, n)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s is also the role of pod identity association %s on cluster %s, which this stack does not declare: ", what, strings.Join(names, ", "), cluster)
+	scoped := w.Trust != podidentity.TrustOpen
+	switch {
+	case managed && scoped:
+		fmt.Fprintf(&b, "the stack manages the role, and its trust policy admits only %s/%s, so those pods get no credentials; ", w.Namespace, w.ServiceAccount)
+	case scoped:
+		fmt.Fprintf(&b, "taking it over would narrow its trust policy to %s/%s, so those pods would be refused credentials at once; ", w.Namespace, w.ServiceAccount)
+	case !managed:
+		b.WriteString("taking it over would make it the stack's; ")
+	}
+	fmt.Fprintf(&b, "and `pulumi destroy` would delete the role they name. "+
+		"Point them at a role of their own (`aws eks update-pod-identity-association --cluster-name %s --association-id <id> --role-arn <arn>`) or delete them, "+
+		"or set %s to another name so the stack uses a role of its own", cluster, key)
+	return b.String()
 }
 
 type kubeOwnership int

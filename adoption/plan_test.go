@@ -84,6 +84,8 @@ func TestPlanAdoption(t *testing.T) {
 		taken     int
 		conflicts []string // substrings, one per conflict, in order
 		refusals  []string // substrings, one per refusal, in order
+		// agentAdopted is Plan.AgentAdopted.
+		agentAdopted bool
 	}{
 		{name: "nothing exists", found: func() discover.Existing { return discover.Existing{} }},
 		{name: "nothing exists, adopt on", found: func() discover.Existing { return discover.Existing{} }, adopt: true},
@@ -103,12 +105,107 @@ func TestPlanAdoption(t *testing.T) {
 				podidentity.DefaultImage + `"): a pod's spec cannot change, so it cannot be taken over. Delete it (` + "`kubectl delete pod aws-cli-pod-identity -n default`"},
 		},
 		{
-			name: "walkthrough with the switch, its pod deleted: the rest taken over", found: podDeleted, adopt: true, taken: 4,
+			name: "walkthrough with the switch, its pod deleted: the rest taken over", found: podDeleted, adopt: true, taken: 4, agentAdopted: true,
 			adoption: &podidentity.Adoption{Agent: devAdoption.Agent, Workloads: map[string]podidentity.WorkloadAdoption{"pod-id-sa": {
 				Role: walkRole, Association: "my-eks-cluster," + walkAssoc, ServiceAccount: "default/pod-id-sa",
 			}}},
 		},
-		{name: "a pod already the stack's is kept, with the rest taken over", found: stackPodWorld, adopt: true, adoption: devAdoption, taken: 5},
+		{name: "a pod already the stack's is kept, with the rest taken over", found: stackPodWorld, adopt: true, adoption: devAdoption, taken: 5, agentAdopted: true},
+		{
+			name: "a pod already the stack's that is still starting is kept",
+			found: func() discover.Existing {
+				e := stackPodWorld()
+				e.Pods["default/"+walkPod].Phase = "Pending"
+				return e
+			},
+			adopt: true, adoption: devAdoption, taken: 5, agentAdopted: true,
+		},
+		{
+			name:  "a pod already the stack's that has completed is refused, not kept dead",
+			found: endedPod("Succeeded"), adopt: true,
+			refusals: []string{"Pod default/aws-cli-pod-identity (eks-pod-identity:workloads[0].testPodName) has ended (phase Succeeded: its `sleep 3600` is over, or it failed): " +
+				"a pod cannot be restarted or exec'd into once it has ended, so it is not taken over. Delete it (`kubectl delete pod aws-cli-pod-identity -n default`) and the stack creates its own, or set eks-pod-identity:workloads[0].testPod to false"},
+		},
+		{name: "a failed one too", found: endedPod("Failed"), adopt: true, refusals: []string{"has ended (phase Failed"}},
+		{
+			name: "an ended pod without the switch is refused too, not offered for adoption", found: endedPod("Succeeded"),
+			conflicts: []string{"EKS add-on", "IAM role", "pod identity association", "ServiceAccount"},
+			refusals:  []string{"has ended (phase Succeeded"},
+		},
+		{
+			name:  "the adopted add-on stays adopted once the stack manages it",
+			found: func() discover.Existing { e := managed(); e.Agent.Tags[stackconfig.AdoptedTagKey] = "true"; return e },
+			adopt: true, agentAdopted: true,
+		},
+		{
+			name: "a role another association uses is refused, naming it, the key and what to do",
+			found: func() discover.Existing {
+				e := podDeleted()
+				e.AllAssociations = append(e.AllAssociations, &discover.FoundAssociation{ID: "a-reports00000000", Namespace: "reports", ServiceAccount: "reader",
+					RoleArn: "arn:aws:iam::123456789012:role/" + walkRole})
+				return e
+			},
+			adopt: true,
+			refusals: []string{"IAM role EKSPodIdentityS3Role (eks-pod-identity:workloads[0].roleName) is also the role of pod identity association a-reports00000000 for reports/reader on cluster my-eks-cluster, which this stack does not declare: " +
+				"taking it over would narrow its trust policy to default/pod-id-sa, so those pods would be refused credentials at once; and `pulumi destroy` would delete the role they name. " +
+				"Point them at a role of their own (`aws eks update-pod-identity-association --cluster-name my-eks-cluster --association-id <id> --role-arn <arn>`) or delete them, " +
+				"or set eks-pod-identity:workloads[0].roleName to another name so the stack uses a role of its own"},
+		},
+		{
+			name:      "and without the switch, besides the conflicts",
+			found:     sharedRole(walkthrough, "arn:aws:iam::123456789012:role/"+walkRole),
+			conflicts: []string{"EKS add-on", "IAM role", "pod identity association", "ServiceAccount"},
+			refusals:  []string{"is also the role of pod identity association a-reports00000000 for reports/reader", "differs from the stack's test pod"},
+		},
+		{
+			name:  "named by an ARN with a path, it is the same role",
+			found: sharedRole(podDeleted, "arn:aws:iam::123456789012:role/team/"+walkRole), adopt: true,
+			refusals: []string{"is also the role of pod identity association a-reports00000000"},
+		},
+		{
+			name:  "an open trust is not narrowed, but destroy would still delete the role",
+			want:  func() discover.Want { w := devWant(); w.Workloads[0].Trust = podidentity.TrustOpen; return w },
+			found: sharedRole(podDeleted, "arn:aws:iam::123456789012:role/"+walkRole), adopt: true,
+			refusals: []string{"which this stack does not declare: taking it over would make it the stack's; and `pulumi destroy` would delete the role they name"},
+		},
+		{
+			name:     "an association made since on a role the stack manages stops the stack before destroy could delete the role",
+			found:    sharedRole(managed, "arn:aws:iam::123456789012:role/"+walkRole),
+			refusals: []string{"which this stack does not declare: the stack manages the role, and its trust policy admits only default/pod-id-sa, so those pods get no credentials; and `pulumi destroy` would delete the role they name"},
+		},
+		{
+			name: "the stack's own association it no longer declares (the workload moved namespace) is on its way out, not a stranger",
+			want: func() discover.Want { w := devWant(); w.Workloads[0].Namespace = "apps"; return w },
+			found: func() discover.Existing {
+				e := managed()
+				e.AllAssociations[0].Tags = map[string]string{stackconfig.StackTagKey: testMarker}
+				return e
+			},
+		},
+		{
+			name: "another stack's association on the role is a stranger",
+			found: func() discover.Existing {
+				e := sharedRole(managed, "arn:aws:iam::123456789012:role/"+walkRole)()
+				e.AllAssociations[1].Tags = map[string]string{stackconfig.StackTagKey: "organization/eks-pod-identity/other"}
+				return e
+			},
+			refusals: []string{"is also the role of pod identity association a-reports00000000 for reports/reader"},
+		},
+		{
+			name:  "an association of another role is no concern",
+			found: sharedRole(managed, "arn:aws:iam::123456789012:role/Other"+walkRole),
+		},
+		{
+			name: "another of the stack's own service accounts is declared, not a stranger",
+			want: func() discover.Want {
+				w := devWant()
+				w.Workloads = append(w.Workloads, w.Workloads[0])
+				w.Workloads[1].Name, w.Workloads[1].Namespace, w.Workloads[1].ServiceAccount, w.Workloads[1].TestPod = "reader", "reports", "reader", false
+				w.Workloads[1].RoleName = ""
+				return w
+			},
+			found: sharedRole(managed, "arn:aws:iam::123456789012:role/"+walkRole),
+		},
 		{
 			name: "a pod already the stack's, without the switch: a conflict", found: stackPodWorld,
 			conflicts: []string{"EKS add-on", "IAM role", "pod identity association", "ServiceAccount",
@@ -232,12 +329,12 @@ func TestPlanAdoption(t *testing.T) {
 		{
 			name:  "with adoptRepoint the association naming another role is taken over",
 			found: associationNaming("arn:aws:iam::123456789012:role/team/OrdersRole"),
-			adopt: true, repoint: true, taken: 5, adoption: devAdoption,
+			adopt: true, repoint: true, taken: 5, adoption: devAdoption, agentAdopted: true,
 		},
 		{
 			name:  "the same role under a path is the workload's role",
 			found: associationNaming("arn:aws:iam::123456789012:role/eks/EKSPodIdentityS3Role"),
-			adopt: true, taken: 5, adoption: devAdoption,
+			adopt: true, taken: 5, adoption: devAdoption, agentAdopted: true,
 		},
 		{
 			name: "conflicts and refusals are reported together",
@@ -266,6 +363,9 @@ func TestPlanAdoption(t *testing.T) {
 				}
 				if len(plan.Taken) != tt.taken {
 					t.Errorf("taken = %q, want %d entries", plan.Taken, tt.taken)
+				}
+				if plan.AgentAdopted != tt.agentAdopted {
+					t.Errorf("agentAdopted = %v, want %v", plan.AgentAdopted, tt.agentAdopted)
 				}
 				return
 			}
@@ -362,6 +462,25 @@ func associationNaming(arn string) func() discover.Existing {
 	return func() discover.Existing {
 		e := stackPodWorld()
 		e.Associations["default/pod-id-sa"].RoleArn = arn
+		return e
+	}
+}
+
+// endedPod is the world where the stack's test pod has ended in phase.
+func endedPod(phase string) func() discover.Existing {
+	return func() discover.Existing {
+		e := stackPodWorld()
+		e.Pods["default/"+walkPod].Phase = phase
+		return e
+	}
+}
+
+// sharedRole is base with a second association, for reports/reader (a
+// service account the dev stack does not declare), naming arn.
+func sharedRole(base func() discover.Existing, arn string) func() discover.Existing {
+	return func() discover.Existing {
+		e := base()
+		e.AllAssociations = append(e.AllAssociations, &discover.FoundAssociation{ID: "a-reports00000000", Namespace: "reports", ServiceAccount: "reader", RoleArn: arn})
 		return e
 	}
 }

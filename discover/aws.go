@@ -259,3 +259,32 @@ func (l *SDKLookup) Association(ctx context.Context, cluster, namespace, service
 		OwnerArn: cmp.Or(aws.ToString(a.OwnerArn), aws.ToString(found[0].OwnerArn)), Tags: a.Tags,
 	}, nil
 }
+
+// ClusterAssociations lists every association of a cluster with its role
+// (eks:ListPodIdentityAssociations, whose summaries carry no role, then
+// eks:DescribePodIdentityAssociation for each).
+func (l *SDKLookup) ClusterAssociations(ctx context.Context, cluster string) ([]*FoundAssociation, error) {
+	var out []*FoundAssociation
+	pages := eks.NewListPodIdentityAssociationsPaginator(l.EKS, &eks.ListPodIdentityAssociationsInput{ClusterName: aws.String(cluster)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range page.Associations {
+			d, err := l.EKS.DescribePodIdentityAssociation(ctx, &eks.DescribePodIdentityAssociationInput{
+				ClusterName: aws.String(cluster), AssociationId: s.AssociationId,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("describe %s: %w", aws.ToString(s.AssociationId), err)
+			}
+			a := d.Association
+			out = append(out, &FoundAssociation{
+				ID: aws.ToString(a.AssociationId), RoleArn: aws.ToString(a.RoleArn),
+				Namespace: aws.ToString(s.Namespace), ServiceAccount: aws.ToString(s.ServiceAccount),
+				OwnerArn: cmp.Or(aws.ToString(a.OwnerArn), aws.ToString(s.OwnerArn)), Tags: a.Tags,
+			})
+		}
+	}
+	return out, nil
+}

@@ -97,3 +97,63 @@ func noAmbientAWS(t *testing.T) {
 		t.Setenv(k, "")
 	}
 }
+
+// ClusterAssociations lists every association of the cluster, page after
+// page, and reads each one's role from its description (the list's
+// summaries carry none); a refused describe is an error, not a gap.
+func TestSDKLookupListsEveryAssociationOfTheClusterWithItsRole(t *testing.T) {
+	refuse := ""
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		const base = "/clusters/my-eks-cluster/pod-identity-associations"
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == base && r.URL.Query().Get("namespace") == "":
+			if r.URL.Query().Get("nextToken") == "" {
+				fmt.Fprint(w, `{"associations":[{"associationId":"a-1","namespace":"default","serviceAccount":"pod-id-sa","clusterName":"my-eks-cluster"}],"nextToken":"p2"}`)
+				return
+			}
+			fmt.Fprint(w, `{"associations":[{"associationId":"a-2","namespace":"reports","serviceAccount":"reader","clusterName":"my-eks-cluster"}]}`)
+		case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, base+"/a-"):
+			id := strings.TrimPrefix(r.URL.Path, base+"/")
+			if id == refuse {
+				w.Header().Set("X-Amzn-Errortype", "AccessDeniedException")
+				w.WriteHeader(http.StatusForbidden)
+				fmt.Fprint(w, `{"message":"not authorized to perform: eks:DescribePodIdentityAssociation"}`)
+				return
+			}
+			fmt.Fprintf(w, `{"association":{"associationId":%q,"roleArn":"arn:aws:iam::111122223333:role/EKSPodIdentityS3Role","tags":{"team":"x"}}}`, id)
+		default:
+			t.Errorf("unexpected call %s %s", r.Method, r.URL)
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	}))
+	defer srv.Close()
+	noAmbientAWS(t)
+	id, err := ReadAWSIdentity(map[string]string{"aws:accessKey": "AKIASTACK", "aws:secretKey": "secret",
+		"aws:endpoints": fmt.Sprintf(`[{"eks":%q}]`, srv.URL)}, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewSDKLookup(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := l.ClusterAssociations(context.Background(), "my-eks-cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range as {
+		got = append(got, a.ID+" "+a.Namespace+"/"+a.ServiceAccount+" "+a.RoleArn+" "+a.Tags["team"])
+	}
+	want := []string{
+		"a-1 default/pod-id-sa arn:aws:iam::111122223333:role/EKSPodIdentityS3Role x",
+		"a-2 reports/reader arn:aws:iam::111122223333:role/EKSPodIdentityS3Role x",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("associations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	refuse = "a-2"
+	if as, err := l.ClusterAssociations(context.Background(), "my-eks-cluster"); err == nil || !strings.Contains(err.Error(), "describe a-2") {
+		t.Errorf("a refused describe = %v, %v; want an error naming a-2", as, err)
+	}
+}

@@ -24,6 +24,10 @@ type AWSLookup interface {
 	Role(ctx context.Context, name string) (*FoundRole, error)
 	Addon(ctx context.Context, cluster, name string) (*FoundAddon, error)
 	Association(ctx context.Context, cluster, namespace, serviceAccount string) (*FoundAssociation, error)
+	// ClusterAssociations lists every association of the cluster with its
+	// role: a role the stack names may be used by associations it does not
+	// declare, which its trust policy and its destroy would cut off.
+	ClusterAssociations(ctx context.Context, cluster string) ([]*FoundAssociation, error)
 }
 
 // KubeLookup reads existing Kubernetes objects by namespace and name, with
@@ -92,6 +96,13 @@ func Discover(ctx context.Context, l Lookups, want Want) (Existing, error) {
 		lookup(fmt.Sprintf("EKS add-on %s on cluster %s", podidentity.AgentAddonName, want.Cluster), func() error {
 			a, err := l.AWS.Addon(ctx, want.Cluster, podidentity.AgentAddonName)
 			store(func() { found.Agent = a })
+			return err
+		})
+	}
+	if slices.ContainsFunc(want.Workloads, func(w podidentity.Workload) bool { return w.RoleName != "" }) {
+		lookup("pod identity associations on cluster "+want.Cluster, func() error {
+			as, err := l.AWS.ClusterAssociations(ctx, want.Cluster)
+			store(func() { found.AllAssociations = as })
 			return err
 		})
 	}
@@ -195,6 +206,10 @@ type Existing struct {
 	Roles map[string]*FoundRole
 	// Associations by "namespace/serviceAccount".
 	Associations map[string]*FoundAssociation
+	// AllAssociations are all of the cluster's associations, listed when a
+	// workload names its role (an auto-named role is new, so nothing else
+	// can use it yet).
+	AllAssociations []*FoundAssociation
 	// ServiceAccounts and Pods by "namespace/name", Namespaces by name.
 	ServiceAccounts map[string]*FoundObject
 	Namespaces      map[string]*FoundObject
@@ -216,16 +231,21 @@ type FoundRole struct {
 // DescribePodIdentityAssociation reports it.
 type FoundAssociation struct {
 	ID, RoleArn string
+	// Namespace and ServiceAccount are set in AllAssociations.
+	Namespace, ServiceAccount string
 	// OwnerArn is set when an add-on owns the association.
 	OwnerArn string
 	Tags     map[string]string
 }
 
 // FoundObject is a Kubernetes object: its labels and, for a pod, the spec
-// fields the test pod sets.
+// fields the test pod sets and its phase.
 type FoundObject struct {
 	Labels map[string]string
 	Pod    *PodSpec
+	// Phase is a pod's status.phase (Pending, Running, Succeeded, Failed,
+	// Unknown).
+	Phase string
 }
 
 // PodSpec is the part of a pod's (immutable) spec the test pod declares.
@@ -263,6 +283,9 @@ type Nothing struct{}
 func (Nothing) Role(context.Context, string) (*FoundRole, error)           { return nil, nil }
 func (Nothing) Addon(context.Context, string, string) (*FoundAddon, error) { return nil, nil }
 func (Nothing) Association(context.Context, string, string, string) (*FoundAssociation, error) {
+	return nil, nil
+}
+func (Nothing) ClusterAssociations(context.Context, string) ([]*FoundAssociation, error) {
 	return nil, nil
 }
 func (Nothing) Namespace(context.Context, string) (*FoundObject, error) { return nil, nil }

@@ -47,6 +47,9 @@ func (f *fakeWorld) Addon(_ context.Context, cluster, name string) (*discover.Fo
 func (f *fakeWorld) Association(_ context.Context, cluster, ns, sa string) (*discover.FoundAssociation, error) {
 	return f.Associations[ns+"/"+sa], f.ask("association " + cluster + " " + ns + "/" + sa)
 }
+func (f *fakeWorld) ClusterAssociations(_ context.Context, cluster string) ([]*discover.FoundAssociation, error) {
+	return f.AllAssociations, f.ask("associations " + cluster)
+}
 func (f *fakeWorld) Namespace(_ context.Context, name string) (*discover.FoundObject, error) {
 	return f.Namespaces[name], f.ask("namespace " + name)
 }
@@ -76,6 +79,7 @@ func TestDiscoverAsksForEachNaturalKeyOnce(t *testing.T) {
 		"addon my-eks-cluster eks-pod-identity-agent",
 		"association my-eks-cluster apps/b", "association my-eks-cluster apps/c",
 		"association my-eks-cluster default/d", "association my-eks-cluster default/pod-id-sa",
+		"associations my-eks-cluster",
 		"namespace apps",
 		"pod default/aws-cli-pod-identity",
 		"role EKSPodIdentityS3Role",
@@ -184,7 +188,8 @@ func TestKubeAPILookup(t *testing.T) {
 			fmt.Fprint(w, `{"kind":"ServiceAccount","metadata":{"name":"pod-id-sa","labels":{"a":"b"},"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}"}}}`)
 		case "/api/v1/namespaces/default/pods/aws-cli-pod-identity":
 			fmt.Fprint(w, `{"kind":"Pod","metadata":{"name":"aws-cli-pod-identity"},"spec":{"serviceAccountName":"pod-id-sa","restartPolicy":"Never",
-				"containers":[{"name":"aws-cli","image":"amazon/aws-cli:latest","command":["sleep","3600"],"imagePullPolicy":"Always"}],"dnsPolicy":"ClusterFirst"}}`)
+				"containers":[{"name":"aws-cli","image":"amazon/aws-cli:latest","command":["sleep","3600"],"imagePullPolicy":"Always"}],"dnsPolicy":"ClusterFirst"},
+				"status":{"phase":"Succeeded","containerStatuses":[{"name":"aws-cli","state":{"terminated":{"exitCode":0,"reason":"Completed"}}}]}}`)
 		case "/api/v1/namespaces/apps/pods/hardened":
 			// As the apiserver returns the stack's test pod, with what EKS's
 			// webhook injects (a projected volume, its mount, env from it).
@@ -243,6 +248,10 @@ current-context: wrong
 		Containers: []discover.Container{{Name: "aws-cli", Image: "amazon/aws-cli:latest", Command: []string{"sleep", "3600"}}}}
 	if err != nil || pod == nil || !reflect.DeepEqual(pod.Pod, wantPod) {
 		t.Fatalf("pod = %+v, %v", pod, err)
+	}
+	// The walkthrough's pod after its hour of sleep: adoption refuses it.
+	if pod.Phase != "Succeeded" {
+		t.Errorf("pod phase = %q, want Succeeded", pod.Phase)
 	}
 	hardened, err := l.Pod(ctx, "apps", "hardened")
 	no, yes, id := false, true, int64(1000)

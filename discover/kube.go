@@ -53,8 +53,12 @@ func NewKubeAPILookup(kubeconfig, kubeContext string) (*KubeAPILookup, error) {
 
 // kubeObject is the part of an object discovery decodes.
 type kubeObject struct {
+	// Kind is set in a list's items (Recorded).
+	Kind     string `json:"kind"`
 	Metadata struct {
-		Labels map[string]string `json:"labels"`
+		Name      string            `json:"name"`
+		Namespace string            `json:"namespace"`
+		Labels    map[string]string `json:"labels"`
 	} `json:"metadata"`
 	Spec struct {
 		ServiceAccountName           string `json:"serviceAccountName"`
@@ -95,6 +99,9 @@ type kubeObject struct {
 			} `json:"securityContext"`
 		} `json:"containers"`
 	} `json:"spec"`
+	Status struct {
+		Phase string `json:"phase"`
+	} `json:"status"`
 }
 
 func (l *KubeAPILookup) get(ctx context.Context, path string) (*kubeObject, error) {
@@ -156,6 +163,11 @@ func (l *KubeAPILookup) Pod(ctx context.Context, namespace, name string) (*Found
 	if o == nil || err != nil {
 		return nil, err
 	}
+	return o.pod(), nil
+}
+
+// pod is the pod's labels, the spec fields discovery compares and its phase.
+func (o *kubeObject) pod() *FoundObject {
 	sc := o.Spec.SecurityContext
 	spec := &PodSpec{ServiceAccountName: o.Spec.ServiceAccountName, RestartPolicy: o.Spec.RestartPolicy,
 		AutomountServiceAccountToken: o.Spec.AutomountServiceAccountToken,
@@ -187,5 +199,5 @@ func (l *KubeAPILookup) Pod(ctx context.Context, namespace, name string) (*Found
 		}
 		spec.Containers = append(spec.Containers, pc)
 	}
-	return &FoundObject{Labels: o.Metadata.Labels, Pod: spec}, nil
+	return &FoundObject{Labels: o.Metadata.Labels, Pod: spec, Phase: o.Status.Phase}
 }

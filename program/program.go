@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/platform-eng/eks-pod-identity/adoption"
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/platform-eng/eks-pod-identity/discover"
 	"github.com/platform-eng/eks-pod-identity/ekscluster"
@@ -90,6 +91,12 @@ func DeployWith(ctx *pulumi.Context, lookups *discover.Lookups) (*Deployment, er
 		return nil, err
 	}
 	args.Adopt = plan.Adopt
+	var kept bool
+	args, kept = adoption.KeepAgent(args, plan.AgentAdopted)
+	if kept {
+		_ = ctx.Log.Info("the eks-pod-identity-agent add-on was made outside this stack (tag "+stackconfig.AdoptedTagKey+"): `pulumi destroy` deletes the add-on but leaves the agent running for the cluster's other pods, as "+
+			stackconfig.Key(stackconfig.KeyPreserveAgent)+" true would (docs/migrating.md says how to remove it too)", nil)
+	}
 	args.Tags = withStackTag(args.Tags, StackMarker(ctx))
 
 	k8sProvider, err := newKubernetesProvider(ctx, "kubernetes", &kubernetes.ProviderArgs{

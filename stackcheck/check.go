@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/platform-eng/eks-pod-identity/discover"
 	"github.com/platform-eng/eks-pod-identity/program"
 	"github.com/platform-eng/eks-pod-identity/stackconfig"
 )
@@ -49,11 +50,29 @@ func (r *Report) OK() bool { return len(r.Refusals) == 0 }
 // environment. account, when not empty, replaces the stack's or the
 // placeholder account in the mocked ARNs.
 func Check(root, stack, account string) *Report {
+	return CheckExisting(root, stack, account, nil)
+}
+
+// CheckExisting is Check in a recorded world (check-stack -existing): the
+// program's pre-flight finds what the recording holds, and the stack is
+// checked with eks-pod-identity:adopt on, so the report says what
+// `adopt: true` would import (marked in the plan), or refuse. nil is
+// Check: nothing exists.
+func CheckExisting(root, stack, account string, existing *discover.Recorded) *Report {
 	r := &Report{Stack: stack}
 	cfg, err := LoadConfig(root, stack, os.Getenv)
 	if err != nil {
 		r.Refusals = []string{err.Error()}
 		return r
+	}
+	var lookups *discover.Lookups
+	if existing != nil {
+		lookups = &discover.Lookups{AWS: existing, Kube: existing}
+		adopt := stackconfig.Key(stackconfig.KeyAdopt)
+		if cfg.Values[adopt] != "true" {
+			cfg.Values[adopt] = "true"
+			r.Notes = append(r.Notes, adopt+" is off in the stack file: checked as if it were true, to show what adopt would take over (-existing)")
+		}
 	}
 	for _, k := range cfg.Undecrypted {
 		r.Notes = append(r.Notes, "secret "+k+": a placeholder stood in for its value")
@@ -69,7 +88,7 @@ func Check(root, stack, account string) *Report {
 	r.Cluster, r.PlaceholderAccount = clusterFor(cfg.Values, account)
 
 	rec := &Recorder{Project: stackconfig.Project, Stack: stack, Cluster: r.Cluster}
-	d, exports, err := Run(stack, cfg, rec)
+	d, exports, err := RunIn(stack, cfg, rec, lookups)
 	if err != nil {
 		r.Refusals = refusals(err)
 		return r

@@ -4,6 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/platform-eng/eks-pod-identity/discover"
 )
 
 // Exit statuses of Main (and cmd/check-stack).
@@ -16,9 +19,12 @@ const (
 	ExitUsage = 2
 )
 
-const usage = `usage: check-stack [-C dir] [-account id] [-strict] [-json] [stack ...]
+const usage = `usage: check-stack [-C dir] [-account id] [-existing file] [-strict] [-json] [stack ...]
 
 Checks Pulumi.<stack>.yaml offline (every stack file when none is named).
+With -existing, in the world a file recorded with read-only aws and kubectl
+commands (docs/check-stack.md, "Rehearsing adopt"), with adopt on: the plan
+marks what would be IMPORTED, and a refusal names what adopt would refuse.
 
 Exit status: 0 when every stack is accepted; 1 when a stack is refused;
 2 on bad usage, and with -strict when a stack has a warning and none is
@@ -31,7 +37,7 @@ refused (a refusal's 1 wins over a warning's 2).
                "placeholderAccount", "created"} | null,
    "plan": {"providers", "components", "resources": [{"type", "name",
             "wave", "inputs": [..], "waitsFor": [..],
-            "deleteBeforeReplace", "remoteComponent"}]} | null,
+            "deleteBeforeReplace", "remoteComponent", "importId"}]} | null,
    "outputs": {..} | null}]}
 Lists are never null; cluster, plan and outputs are null for a refused
 stack; inputs are the text report's described lines, never raw values.
@@ -48,12 +54,24 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	account := fs.String("account", "", "AWS account ID for the mocked ARNs (default: the stack's only aws:allowedAccountIds entry, else "+PlaceholderAccount+")")
 	strict := fs.Bool("strict", false, "fail with exit status 2 when a stack has a warning (unless a refusal already gives 1)")
 	asJSON := fs.Bool("json", false, "print a machine-readable JSON report instead of text")
+	existingFile := fs.String("existing", "", "a recorded world (JSON: addon, roles, associations, kubernetes) to check adopt against")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
+	}
+	var existing *discover.Recorded
+	if *existingFile != "" {
+		data, err := os.ReadFile(*existingFile)
+		if err == nil {
+			existing, err = discover.ParseRecorded(data)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "check-stack: -existing %s: %v\n", *existingFile, err)
+			return ExitUsage
+		}
 	}
 	stacks := fs.Args()
 	if len(stacks) == 0 {
@@ -69,7 +87,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	var reports []*Report
 	for i, stack := range stacks {
-		r := Check(*dir, stack, *account)
+		r := CheckExisting(*dir, stack, *account, existing)
 		reports = append(reports, r)
 		if *asJSON {
 			continue

@@ -64,6 +64,9 @@ type jsonStep struct {
 	DeleteBeforeReplace bool `json:"deleteBeforeReplace"`
 	// RemoteComponent: pulumi-eks's; the resources it creates are not seen.
 	RemoteComponent bool `json:"remoteComponent"`
+	// ImportID: `up` imports the existing object (adopt) instead of
+	// creating it; "" creates it.
+	ImportID string `json:"importId"`
 }
 
 func nonNil(s []string) []string {
@@ -77,7 +80,7 @@ func jsonSteps(steps []Step) []jsonStep {
 	out := make([]jsonStep, len(steps))
 	for i, s := range steps {
 		out[i] = jsonStep{Type: s.Type, Name: s.Name, Wave: s.Wave, Inputs: nonNil(s.Details), WaitsFor: nonNil(s.WaitsFor),
-			DeleteBeforeReplace: s.DeleteBeforeReplace, RemoteComponent: s.Remote}
+			DeleteBeforeReplace: s.DeleteBeforeReplace, RemoteComponent: s.Remote, ImportID: s.ImportID}
 	}
 	return out
 }

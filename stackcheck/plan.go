@@ -40,6 +40,20 @@ type Step struct {
 	// Remote says it is a remote component (pulumi-eks's cluster and node
 	// group): its provider creates its children, which the mocks never see.
 	Remote bool
+	// ImportID is set when `up` would import the object (adopt), then
+	// update it in place to the stack's configuration, instead of creating it.
+	ImportID string
+}
+
+// Imported counts the resources `up` would import rather than create.
+func (p *Plan) Imported() int {
+	n := 0
+	for _, s := range p.Resources {
+		if s.ImportID != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // NewPlan orders registrations into creation waves and describes each.
@@ -67,7 +81,7 @@ func NewPlan(regs []*Registration, userKubeconfig bool) *Plan {
 		return w
 	}
 	for _, r := range regs {
-		step := Step{Type: r.Type, Name: r.Name, Details: describe(r, userKubeconfig), DeleteBeforeReplace: r.DeleteBeforeReplace, Remote: r.Remote}
+		step := Step{Type: r.Type, Name: r.Name, Details: describe(r, userKubeconfig), DeleteBeforeReplace: r.DeleteBeforeReplace, Remote: r.Remote, ImportID: r.ImportID}
 		switch {
 		case strings.HasPrefix(r.Type, "pulumi:providers:"):
 			p.Providers = append(p.Providers, step)

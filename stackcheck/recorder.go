@@ -25,6 +25,8 @@ type Registration struct {
 	// which creates cloud resources as a custom resource does.
 	Remote bool
 	URN    string
+	// ImportID is set when the program takes an existing object over.
+	ImportID string
 }
 
 // NewRegistration captures a registration's inputs and options; URN is left
@@ -36,6 +38,7 @@ func NewRegistration(args pulumi.MockResourceArgs) *Registration {
 		reg.Dependencies = rpc.GetDependencies()
 		reg.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		reg.Remote = rpc.GetRemote()
+		reg.ImportID = rpc.GetImportId()
 	}
 	return reg
 }

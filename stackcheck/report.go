@@ -19,7 +19,12 @@ func (r *Report) Write(w io.Writer) error {
 			p.f("  - %s\n", s)
 		}
 	default:
-		p.f("stack %s: accepted. `pulumi up` would create %d resources (and the providers and component below).\n", r.Stack, len(r.Plan.Resources))
+		if imported := r.Plan.Imported(); imported > 0 {
+			p.f("stack %s: accepted. `pulumi up` would import %d existing objects (each then updated in place to the stack's configuration) and create %d resources (and the providers and component below).\n",
+				r.Stack, imported, len(r.Plan.Resources)-imported)
+		} else {
+			p.f("stack %s: accepted. `pulumi up` would create %d resources (and the providers and component below).\n", r.Stack, len(r.Plan.Resources))
+		}
 		if remote := r.Plan.RemoteComponents(); len(remote) > 0 {
 			p.f("%d of them are pulumi-eks components (%s), each counted as one: the resources inside them (the EKS cluster, its IAM roles and security groups, the node group, ...) are created by pulumi-eks and are not counted or shown, as the mocks cannot see them.\n", len(remote), stepNames(remote))
 		}
@@ -75,6 +80,9 @@ func (r *Report) writePlan(p *printer) {
 		var notes []string
 		if s.Remote {
 			notes = append(notes, "pulumi-eks component: its own resources are not shown")
+		}
+		if s.ImportID != "" {
+			notes = append(notes, "IMPORTED as "+s.ImportID+", then updated in place to the stack's configuration")
 		}
 		if s.DeleteBeforeReplace {
 			// A first `up` replaces nothing; this says what a later

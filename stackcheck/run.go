@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/platform-eng/eks-pod-identity/discover"
 	"github.com/platform-eng/eks-pod-identity/program"
 	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -14,6 +15,11 @@ import (
 // mocks in place of the engine and providers, and returns what Deploy
 // returned and its stack outputs, resolved (a secret one as "[secret]").
 func Run(stack string, cfg Config, mocks pulumi.MockResourceMonitor) (*program.Deployment, map[string]any, error) {
+	return RunIn(stack, cfg, mocks, nil)
+}
+
+// RunIn is Run in a world of existing objects (nil: nothing exists).
+func RunIn(stack string, cfg Config, mocks pulumi.MockResourceMonitor, existing *discover.Lookups) (*program.Deployment, map[string]any, error) {
 	var deployment *program.Deployment
 	exports := map[string]any{}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
@@ -22,7 +28,7 @@ func Run(stack string, cfg Config, mocks pulumi.MockResourceMonitor) (*program.D
 				return fmt.Errorf("stand-ins for pulumi-eks's children: %w", err)
 			}
 		}
-		d, err := program.Deploy(ctx)
+		d, err := program.DeployWith(ctx, existing)
 		if err != nil {
 			return err
 		}

@@ -15,16 +15,27 @@ import (
 // import ID differs from the ID Pulumi records), which deletes it.
 const StackTagKey = Project + ":stack"
 
+// AdoptedTagKey, "true" on the agent add-on, records that the stack took
+// it over rather than created it: the add-on then belongs to the stack
+// (StackTagKey), and only this tag still tells a later run that other pods
+// on the cluster relied on it before, so destroy keeps it running
+// (adoption.KeepAgent).
+const AdoptedTagKey = Project + ":adopted"
+
 // ReservedTagProblems refuses tags that would overwrite StackTagKey, which
 // the program sets itself.
 func ReservedTagProblems(args podidentity.Args) []string {
 	var out []string
-	if _, ok := args.Tags[StackTagKey]; ok {
-		out = append(out, fmt.Sprintf("%s: %q is reserved: the program tags what this stack manages with it", Key(KeyTags), StackTagKey))
+	for _, k := range []string{StackTagKey, AdoptedTagKey} {
+		if _, ok := args.Tags[k]; ok {
+			out = append(out, fmt.Sprintf("%s: %q is reserved: the program tags what this stack manages with it", Key(KeyTags), k))
+		}
 	}
 	for i, w := range args.Workloads {
-		if _, ok := w.Tags[StackTagKey]; ok {
-			out = append(out, fmt.Sprintf("%s[%d].tags: %q is reserved: the program tags what this stack manages with it", Key(KeyWorkloads), i, StackTagKey))
+		for _, k := range []string{StackTagKey, AdoptedTagKey} {
+			if _, ok := w.Tags[k]; ok {
+				out = append(out, fmt.Sprintf("%s[%d].tags: %q is reserved: the program tags what this stack manages with it", Key(KeyWorkloads), i, k))
+			}
 		}
 	}
 	return out

@@ -8,7 +8,7 @@ import (
 
 func TestReservedTagIsRefused(t *testing.T) {
 	cfg := baseConfig()
-	cfg["eks-pod-identity:tags"] = `{"eks-pod-identity:stack":"x"}`
+	cfg["eks-pod-identity:tags"] = `{"eks-pod-identity:stack":"x","eks-pod-identity:adopted":"false"}`
 	cfg["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","tags":{"eks-pod-identity:stack":"y"}}]`
 	_, err := Parse(cfg, noEnv)
 	var ce *ConfigError
@@ -17,6 +17,7 @@ func TestReservedTagIsRefused(t *testing.T) {
 	}
 	want := []string{
 		`eks-pod-identity:tags: "eks-pod-identity:stack" is reserved`,
+		`eks-pod-identity:tags: "eks-pod-identity:adopted" is reserved`,
 		`eks-pod-identity:workloads[0].tags: "eks-pod-identity:stack" is reserved`,
 	}
 	if len(ce.Problems) != len(want) {

@@ -37,6 +37,9 @@ func (w world) Addon(context.Context, string, string) (*discover.FoundAddon, err
 func (w world) Association(_ context.Context, _, ns, sa string) (*discover.FoundAssociation, error) {
 	return w.Associations[ns+"/"+sa], nil
 }
+func (w world) ClusterAssociations(context.Context, string) ([]*discover.FoundAssociation, error) {
+	return w.AllAssociations, nil
+}
 func (w world) Namespace(_ context.Context, name string) (*discover.FoundObject, error) {
 	return w.Namespaces[name], nil
 }
@@ -104,9 +107,18 @@ func (r *importRecorder) NewResource(args pulumi.MockResourceArgs) (string, reso
 // runDevIn runs the dev stack, with adopt set as given, in a world.
 func runDevIn(t *testing.T, e discover.Existing, adopt bool) (*importRecorder, error) {
 	t.Helper()
-	cfg := stackConfig(t, "dev")
 	if adopt {
-		cfg["eks-pod-identity:adopt"] = "true"
+		return runDevWith(t, e, map[string]string{"eks-pod-identity:adopt": "true"})
+	}
+	return runDevWith(t, e, nil)
+}
+
+// runDevWith runs the dev stack with extra keys in a world.
+func runDevWith(t *testing.T, e discover.Existing, extra map[string]string) (*importRecorder, error) {
+	t.Helper()
+	cfg := stackConfig(t, "dev")
+	for k, v := range extra {
+		cfg[k] = v
 	}
 	setConfigEnv(t, cfg)
 	rec := &importRecorder{recorder: newRecorder("dev", clusterResult("my-eks-cluster", "1.31", false)), imports: map[string]string{}}
@@ -180,8 +192,8 @@ func TestAdoptingTheWalkthroughImportsWhatExists(t *testing.T) {
 	}
 	// The stack's tag on everything that takes tags, so the next run knows
 	// these are its own and imports nothing again.
+	assertInputs(t, rec.get(t, tAddon, "pod-identity-agent"), map[string]any{"tags": map[string]any{stackconfig.StackTagKey: devMarker, stackconfig.AdoptedTagKey: "true"}})
 	for _, r := range []*registration{
-		rec.get(t, tAddon, "pod-identity-agent"),
 		rec.get(t, tRole, "pod-identity-pod-id-sa-role"),
 		rec.get(t, tAssociation, "pod-identity-pod-id-sa-association"),
 	} {
@@ -250,4 +262,84 @@ func typeOfName(r *recorder, name string) string {
 		}
 	}
 	return ""
+}
+
+// The adopted add-on served every pod identity on the cluster before the
+// stack came: destroy keeps the agent running (preserve), on the adopting
+// run and on every later one, which knows it only from the add-on's
+// adopted tag; preserveAgent false (Pulumi.yaml's default, which the CLI
+// hands over as if set) does not override it.
+func TestAnAdoptedAgentIsKeptOnDestroyRunAfterRun(t *testing.T) {
+	adoptedTag := func() discover.Existing {
+		e := adoptedWorld()
+		e.Agent.Tags = map[string]string{stackconfig.StackTagKey: devMarker, stackconfig.AdoptedTagKey: "true"}
+		return e
+	}
+	for _, tc := range []struct {
+		name     string
+		world    func() discover.Existing
+		extra    map[string]string
+		preserve bool
+		adopted  bool // the add-on carries the adopted tag
+	}{
+		{"the adopting run", podDeletedWorld, map[string]string{"eks-pod-identity:adopt": "true"}, true, true},
+		{"a later run, switch off", adoptedTag, nil, true, true},
+		{"a later run, preserveAgent false as the CLI hands the default", adoptedTag, map[string]string{"eks-pod-identity:preserveAgent": "false"}, true, true},
+		{"adopting with preserveAgent false", podDeletedWorld,
+			map[string]string{"eks-pod-identity:adopt": "true", "eks-pod-identity:preserveAgent": "false"}, true, true},
+		{"an add-on the stack created, preserveAgent true", adoptedWorld, map[string]string{"eks-pod-identity:preserveAgent": "true"}, true, false},
+		{"an add-on the stack created", adoptedWorld, nil, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := runDevWith(t, tc.world(), tc.extra)
+			if err != nil {
+				t.Fatal(err)
+			}
+			addon := rec.get(t, tAddon, "pod-identity-agent")
+			if v := addon.Inputs["preserve"]; !v.IsBool() || v.BoolValue() != tc.preserve {
+				t.Errorf("add-on preserve = %v, want %v", v, tc.preserve)
+			}
+			tags := map[string]any{stackconfig.StackTagKey: devMarker}
+			if tc.adopted {
+				tags[stackconfig.AdoptedTagKey] = "true"
+			}
+			assertInputs(t, addon, map[string]any{"tags": tags})
+			// Only the add-on: roles and associations are the stack's alone.
+			assertInputs(t, rec.get(t, tRole, "pod-identity-pod-id-sa-role"), map[string]any{"tags": map[string]any{stackconfig.StackTagKey: devMarker}})
+		})
+	}
+}
+
+// A role another association uses, and a test pod that has ended, stop the
+// program before it registers anything, each named.
+func TestASharedRoleAndAnEndedPodAreRefusedBeforeAnythingIsRegistered(t *testing.T) {
+	shared := podDeletedWorld()
+	shared.AllAssociations = []*discover.FoundAssociation{
+		{ID: "a-walkthrough00000", Namespace: "default", ServiceAccount: "pod-id-sa", RoleArn: "arn:aws:iam::111122223333:role/EKSPodIdentityS3Role"},
+		{ID: "a-reports00000000", Namespace: "reports", ServiceAccount: "reader", RoleArn: "arn:aws:iam::111122223333:role/EKSPodIdentityS3Role"},
+	}
+	ended := adoptedWorld()
+	ended.Pods["default/aws-cli-pod-identity"].Labels = nil
+	ended.Pods["default/aws-cli-pod-identity"].Phase = "Succeeded"
+	for _, tc := range []struct {
+		name  string
+		world discover.Existing
+		want  string
+	}{
+		{"shared role", shared, "IAM role EKSPodIdentityS3Role (eks-pod-identity:workloads[0].roleName) is also the role of pod identity association a-reports00000000 for reports/reader on cluster my-eks-cluster, which this stack does not declare"},
+		{"ended pod", ended, "Pod default/aws-cli-pod-identity (eks-pod-identity:workloads[0].testPodName) has ended (phase Succeeded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := runDevIn(t, tc.world, true)
+			var ae *adoption.Error
+			if !errors.As(err, &ae) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v\nwant it to say %q", err, tc.want)
+			}
+			for _, r := range rec.regs {
+				if r.Type != "pulumi:pulumi:Stack" {
+					t.Errorf("registered %s %s before refusing", r.Type, r.Name)
+				}
+			}
+		})
+	}
 }

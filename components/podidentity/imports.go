@@ -31,6 +31,10 @@ type Adoption struct {
 	// Agent is the eks-pod-identity-agent add-on's import ID,
 	// "<cluster>:eks-pod-identity-agent". Empty creates it.
 	Agent string
+	// AgentTags are added to the add-on's tags only, over Args.Tags: the
+	// caller marks an add-on it took over, on the run that imports it and
+	// on every later one (when Agent is empty). Optional.
+	AgentTags map[string]string
 	// Namespaces maps a namespace the component creates (CreateNamespace)
 	// to its import ID, which is its name.
 	Namespaces map[string]string
@@ -93,6 +97,13 @@ func (a *Adoption) agent() string {
 	return a.Agent
 }
 
+func (a *Adoption) agentTags() map[string]string {
+	if a == nil {
+		return nil
+	}
+	return a.AgentTags
+}
+
 func (a *Adoption) namespace(ns string) string {
 	if a == nil {
 		return ""
@@ -116,6 +127,9 @@ func (a Args) adoptionProblems() Problems {
 	adopt := a.Adopt
 	if adopt == nil {
 		return nil
+	}
+	if len(adopt.AgentTags) > 0 && a.Agent.Skip {
+		ps.add("adopt.agentTags", "is set, but this component does not manage the agent add-on (agent.skip)")
 	}
 	if adopt.Agent != "" {
 		cluster, addon, ok := strings.Cut(adopt.Agent, ":")

@@ -56,6 +56,10 @@ func TestAdoptionIsValidated(t *testing.T) {
 			[]string{`adopt.agent: "c/eks-pod-identity-agent" is not an add-on import ID: expected "<cluster>:eks-pod-identity-agent"`}},
 		{"agent the component does not manage", func(a *podidentity.Args) { a.Agent.Skip = true; a.Adopt.Agent = "c:eks-pod-identity-agent" },
 			[]string{`adopt.agent: "c:eks-pod-identity-agent" is set, but this component does not manage the agent add-on`}},
+		{"agent tags for an add-on the component does not manage", func(a *podidentity.Args) {
+			a.Agent.Skip = true
+			a.Adopt.AgentTags = map[string]string{"k": "v"}
+		}, []string{`adopt.agentTags: is set, but this component does not manage the agent add-on (agent.skip)`}},
 		{"namespace not created", func(a *podidentity.Args) { a.Adopt.Namespaces = map[string]string{"other": "other"} },
 			[]string{`adopt.namespaces[other]: namespace "other" is not created by any workload`}},
 		{"unknown workload", func(a *podidentity.Args) {

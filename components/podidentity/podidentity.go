@@ -197,7 +197,7 @@ func (c *PodIdentity) installAgent(ctx *pulumi.Context, name string) (*eks.Addon
 		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
 		Preserve:                 pulumi.Bool(agent.Preserve),
-		Tags:                     pulumi.ToStringMap(c.args.Tags),
+		Tags:                     pulumi.ToStringMap(mergeTags(c.args.Tags, c.args.Adopt.agentTags())),
 	}, c.childOpts(append(importOpt(c.args.Adopt.agent()),
 		// Add-on names are unique per cluster: a replacement must delete first.
 		pulumi.DeleteBeforeReplace(true),

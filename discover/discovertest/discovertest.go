@@ -28,11 +28,14 @@ func DevWant() discover.Want {
 // or labelled, the open trust policy's role at path /, the aws-cli pod
 // (amazon/aws-cli:latest, no securityContext: not the stack's test pod).
 func Walkthrough() discover.Existing {
+	assoc := &discover.FoundAssociation{ID: WalkAssoc, RoleArn: "arn:aws:iam::123456789012:role/" + WalkRole,
+		Namespace: "default", ServiceAccount: "pod-id-sa"}
 	return discover.Existing{
-		Agent: &discover.FoundAddon{},
-		Roles: map[string]*discover.FoundRole{WalkRole: {Name: WalkRole, Path: "/", Arn: "arn:aws:iam::123456789012:role/" + WalkRole}},
-		Associations: map[string]*discover.FoundAssociation{"default/pod-id-sa": {
-			ID: WalkAssoc, RoleArn: "arn:aws:iam::123456789012:role/" + WalkRole}},
+		Agent:        &discover.FoundAddon{},
+		Roles:        map[string]*discover.FoundRole{WalkRole: {Name: WalkRole, Path: "/", Arn: "arn:aws:iam::123456789012:role/" + WalkRole}},
+		Associations: map[string]*discover.FoundAssociation{"default/pod-id-sa": assoc},
+		// The list of the cluster's associations holds the same one.
+		AllAssociations: []*discover.FoundAssociation{assoc},
 		ServiceAccounts: map[string]*discover.FoundObject{"default/pod-id-sa": {}},
 		Namespaces:      map[string]*discover.FoundObject{},
 		Pods: map[string]*discover.FoundObject{"default/" + WalkPod: {Pod: &discover.PodSpec{

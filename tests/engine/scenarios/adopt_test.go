@@ -296,6 +296,24 @@ func TestMigrateFromTheWalkthrough(t *testing.T) {
 		before = e.walkState(t)
 	})
 
+	// A second association made by hand on the walkthrough's role, for a
+	// service account the stack does not declare: adopting would narrow the
+	// role's trust away from it, and destroy would delete its role.
+	t.Run("a role another association uses is refused, naming it", func(t *testing.T) {
+		setAdopt(t, true)
+		other := e.handAssociation(t, roleArn)
+		_, err := s.Preview(e.ctx, optpreview.ProgressStreams(testWriter{t}))
+		want := "IAM role EKSPodIdentityS3Role (eks-pod-identity:workloads[0].roleName) is also the role of pod identity association " + other +
+			" for reports/reader on cluster my-eks-cluster, which this stack does not declare: taking it over would narrow its trust policy to default/pod-id-sa"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("preview = %v\nwant it to say %q", err, want)
+		}
+		e.deleteAssociation(t, other)
+		if after := e.walkState(t); !reflect.DeepEqual(after, before) {
+			t.Errorf("the refused preview changed moto or the cluster:\nbefore %+v\nafter  %+v", before, after)
+		}
+	})
+
 	t.Run("preview with the switch: imports and in-place updates, no replacement", func(t *testing.T) {
 		setAdopt(t, true)
 		var rec stepRecorder
@@ -392,6 +410,14 @@ func TestMigrateFromTheWalkthrough(t *testing.T) {
 		}
 		tagged["association"] = stackconfig.StackTagKey + "=" + assoc.Association.Tags[stackconfig.StackTagKey]
 		tagged["add-on"] = stackconfig.StackTagKey + "=" + addon.Addon.Tags[stackconfig.StackTagKey]
+		// The adopted add-on is kept on destroy: the tag says it was
+		// adopted, for later runs, and the state carries preserve.
+		if got := addon.Addon.Tags[stackconfig.AdoptedTagKey]; got != "true" {
+			t.Errorf("add-on tag %s = %q, want true", stackconfig.AdoptedTagKey, got)
+		}
+		if in := stateInputs(t, s, "pod-identity-agent"); in["preserve"] != true {
+			t.Errorf("add-on preserve in state = %v, want true", in["preserve"])
+		}
 		for what, got := range tagged {
 			if got != stackconfig.StackTagKey+"="+marker {
 				t.Errorf("%s tags %q, want %s=%s", what, got, stackconfig.StackTagKey, marker)
@@ -433,6 +459,22 @@ func TestMigrateFromTheWalkthrough(t *testing.T) {
 		noChanges(t)
 		if got := e.associations(walkRegion, walkCluster); len(got) != 1 || aws.ToString(got[0].AssociationId) != associationID {
 			t.Errorf("associations = %+v, want %s", got, associationID)
+		}
+	})
+
+	t.Run("an association made since on the stack's role stops preview, naming it", func(t *testing.T) {
+		other := e.handAssociation(t, roleArn)
+		_, err := s.Preview(e.ctx, optpreview.ProgressStreams(testWriter{t}))
+		want := "is also the role of pod identity association " + other + " for reports/reader on cluster my-eks-cluster, which this stack does not declare: " +
+			"the stack manages the role, and its trust policy admits only default/pod-id-sa, so those pods get no credentials; and `pulumi destroy` would delete the role they name"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("preview = %v\nwant it to say %q", err, want)
+		}
+		e.deleteAssociation(t, other)
+		noChanges(t)
+		// The adopted add-on's preserve holds with the switch on or off.
+		if in := stateInputs(t, s, "pod-identity-agent"); in["preserve"] != true {
+			t.Errorf("add-on preserve in state = %v, want true", in["preserve"])
 		}
 	})
 
@@ -485,4 +527,41 @@ func stateTypes(t *testing.T, s auto.Stack) []string {
 		out = append(out, r.Type)
 	}
 	return out
+}
+
+// handAssociation makes, as a user would by hand, an association for
+// reports/reader naming roleArn, and returns its ID.
+func (e *env) handAssociation(t *testing.T, roleArn string) string {
+	t.Helper()
+	out, err := e.eksIn(walkRegion).CreatePodIdentityAssociation(e.ctx, &eks.CreatePodIdentityAssociationInput{
+		ClusterName: aws.String(walkCluster), Namespace: aws.String("reports"), ServiceAccount: aws.String("reader"), RoleArn: aws.String(roleArn)})
+	if err != nil {
+		t.Fatalf("create the hand-made association: %v", err)
+	}
+	id := aws.ToString(out.Association.AssociationId)
+	t.Cleanup(func() { e.deleteAssociation(t, id) })
+	return id
+}
+
+// deleteAssociation deletes an association, ignoring one already gone.
+func (e *env) deleteAssociation(t *testing.T, id string) {
+	t.Helper()
+	_, err := e.eksIn(walkRegion).DeletePodIdentityAssociation(e.ctx, &eks.DeletePodIdentityAssociationInput{
+		ClusterName: aws.String(walkCluster), AssociationId: aws.String(id)})
+	if err != nil && !isEKSNotFound(err) {
+		t.Errorf("delete association %s: %v", id, err)
+	}
+}
+
+// stateInputs are the inputs the stack's state records for the resource
+// named name.
+func stateInputs(t *testing.T, s auto.Stack, name string) map[string]any {
+	t.Helper()
+	for _, r := range exportState(t, s).Resources {
+		if strings.HasSuffix(r.URN, "::"+name) {
+			return r.Inputs
+		}
+	}
+	t.Fatalf("no %s in the state", name)
+	return nil
 }
