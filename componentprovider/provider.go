@@ -99,6 +99,9 @@ type WorkloadInputs struct {
 	Verify                 bool              `pulumi:"verify,optional"`
 	AccessCheck            string            `pulumi:"accessCheck,optional"`
 	VerifyDeadlineSeconds  int               `pulumi:"verifyDeadlineSeconds,optional"`
+	TargetRoleArn          string            `pulumi:"targetRoleArn,optional"`
+	DisableSessionTags     bool              `pulumi:"disableSessionTags,optional"`
+	SessionPolicy          string            `pulumi:"sessionPolicy,optional"`
 }
 
 // Args maps the inputs onto the component's Go API.
@@ -127,6 +130,7 @@ func (in Inputs) Args() podidentity.Args {
 			Trust: podidentity.TrustMode(w.Trust), PolicyArns: w.PolicyArns, InlinePolicies: w.InlinePolicies,
 			Tags: w.Tags, TestPod: w.TestPod, TestPodName: w.TestPodName, Verify: w.Verify,
 			AccessCheck: w.AccessCheck, VerifyDeadlineSeconds: w.VerifyDeadlineSeconds,
+			TargetRoleArn: w.TargetRoleArn, DisableSessionTags: w.DisableSessionTags, SessionPolicy: w.SessionPolicy,
 		})
 	}
 	return a

@@ -3,6 +3,7 @@ package componentprovider
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -89,6 +90,13 @@ func TestInputsAreTheSchemas(t *testing.T) {
 	if got := propNames(res["properties"].(map[string]any)); !slices.Equal(got, []string{"agentAddonName", "agentAddonVersion", "workloads"}) {
 		t.Errorf("outputs %v", got)
 	}
+	// The outputs the schema promises are those the component registers.
+	c := &podidentity.PodIdentity{Workloads: map[string]*podidentity.WorkloadResources{"w": {}}}
+	registered := slices.Sorted(maps.Keys(c.Outputs()["workloads"].(pulumi.Map)["w"].(pulumi.Map)))
+	promised := propNames(types[Name+":index:WorkloadOutputs"].(map[string]any)["properties"].(map[string]any))
+	if !slices.Equal(registered, promised) {
+		t.Errorf("the component registers workload outputs %v, the schema has %v", registered, promised)
+	}
 	if got := s["version"]; got != Version() {
 		t.Errorf("schema version %v, VERSION says %s", got, Version())
 	}
@@ -106,6 +114,7 @@ func TestArgsMapsEveryField(t *testing.T) {
 			RoleName: "r", RolePath: "/p/", RoleDescription: "d", PermissionsBoundary: "pb", MaxSessionDuration: 7200,
 			Trust: "open", PolicyArns: []string{"arn"}, InlinePolicies: map[string]string{"i": "{}"}, Tags: map[string]string{"k": "v"},
 			TestPod: true, TestPodName: "p", Verify: true, AccessCheck: "s3 ls", VerifyDeadlineSeconds: 90,
+			TargetRoleArn: "arn:t", DisableSessionTags: true, SessionPolicy: "{}",
 		}},
 	}
 	a := in.Args()
@@ -115,6 +124,7 @@ func TestArgsMapsEveryField(t *testing.T) {
 		RoleName: "r", RolePath: "/p/", RoleDescription: "d", PermissionsBoundary: "pb", MaxSessionDuration: 7200,
 		Trust: podidentity.TrustOpen, PolicyArns: []string{"arn"}, InlinePolicies: map[string]string{"i": "{}"}, Tags: map[string]string{"k": "v"},
 		TestPod: true, TestPodName: "p", Verify: true, AccessCheck: "s3 ls", VerifyDeadlineSeconds: 90,
+		TargetRoleArn: "arn:t", DisableSessionTags: true, SessionPolicy: "{}",
 	}
 	if len(a.Workloads) != 1 || !reflect.DeepEqual(a.Workloads[0], want) {
 		t.Errorf("workload:\n got %+v\nwant %+v", a.Workloads, want)

@@ -140,14 +140,17 @@ func GenerateSchema(sources []Source) ([]byte, error) {
 func workloadOutputs() map[string]any {
 	s := func(d string) map[string]any { return map[string]any{"type": "string", "description": d} }
 	props := map[string]any{
-		"roleArn":        s("The IAM role's ARN."),
-		"roleName":       s("The IAM role's name."),
-		"associationId":  s("The Pod Identity Association's ID."),
-		"associationArn": s("The Pod Identity Association's ARN."),
-		"namespace":      s("The service account's namespace."),
-		"serviceAccount": s("The service account's name."),
-		"testPodName":    s("The test Pod's name; empty without testPod."),
-		"verifyJobName":  s("The verification Job's name; empty without verify."),
+		"roleArn":           s("The IAM role's ARN."),
+		"roleName":          s("The IAM role's name."),
+		"associationId":     s("The Pod Identity Association's ID."),
+		"associationArn":    s("The Pod Identity Association's ARN."),
+		"targetRoleArn":     s("The role in another account the pod's credentials are for; empty without targetRoleArn."),
+		"targetTrustPolicy": s("The trust policy the target role must carry (EKS User Guide, pod-id-assign-target-role), filled in; empty without targetRoleArn."),
+		"externalId":        s("The association's external ID, which EKS sends as sts:ExternalId to the target role; empty without targetRoleArn."),
+		"namespace":         s("The service account's namespace."),
+		"serviceAccount":    s("The service account's name."),
+		"testPodName":       s("The test Pod's name; empty without testPod."),
+		"verifyJobName":     s("The verification Job's name; empty without verify."),
 	}
 	req := make([]string, 0, len(props))
 	for k := range props {

@@ -33,6 +33,13 @@ func workloadExports(r *podidentity.WorkloadResources) pulumi.Map {
 		"namespace":      r.NamespaceName,
 		"serviceAccount": r.ServiceAccountName,
 	}
+	if w.TargetRoleArn != "" {
+		// What the target account's admin needs: the document for the
+		// target role's trust, and the external ID in it when tags are off.
+		out["targetRoleArn"] = r.TargetRoleArn
+		out["targetTrustPolicy"] = r.TargetTrustPolicy
+		out["externalId"] = r.ExternalId
+	}
 	if w.TestPod {
 		out["testPod"] = r.TestPodName
 		out["verifyCommands"] = r.TestPodName.ApplyT(func(pod string) []string {

@@ -3,6 +3,7 @@ package stackcheck
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -165,6 +166,8 @@ func describe(r *Registration, userKubeconfig bool) []string {
 		return append([]string{fmt.Sprintf("inline policy %s on role %s:", str(in, "name"), str(in, "role"))}, describePolicy(str(in, "policy"))...)
 	case "aws:eks/podIdentityAssociation:PodIdentityAssociation":
 		return []string{fmt.Sprintf("cluster %s: service account %s/%s gets role %s", str(in, "clusterName"), str(in, "namespace"), str(in, "serviceAccount"), str(in, "roleArn"))}
+	case "aws:cloudcontrol/resource:Resource":
+		return append([]string{"Cloud Control resource " + str(in, "typeName") + ", desired state:"}, describeJSON(str(in, "desiredState"))...)
 	case "kubernetes:core/v1:Namespace":
 		return []string{"namespace " + str(obj(in, "metadata"), "name")}
 	case "kubernetes:core/v1:ServiceAccount":
@@ -473,4 +476,17 @@ func sortedKeys[K ~string, V any](m map[K]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// describeJSON shows a JSON object one top-level key a line, sorted.
+func describeJSON(doc string) []string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal([]byte(doc), &fields) != nil {
+		return []string{"  " + doc}
+	}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		out = append(out, fmt.Sprintf("  %s: %s", k, fields[k]))
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package stackcheck
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -81,6 +82,8 @@ func Answer(args pulumi.MockResourceArgs, c Cluster, salt string) (string, resou
 		outs["associationArn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:eks:%s:%s:podidentityassociation/%s/%s",
 			c.Partition, c.Region, c.Account, args.Inputs["clusterName"].StringValue(), assoc))
 		id = args.Inputs["clusterName"].StringValue() + "," + assoc
+	case "aws:cloudcontrol/resource:Resource":
+		id, outs = answerCloudControl(args, outs, c, salt)
 	case "aws:eks/addon:Addon":
 		if !args.Inputs["addonVersion"].HasValue() {
 			outs["addonVersion"] = resource.NewStringProperty(MockAgentVersion)
@@ -211,4 +214,30 @@ func (r *Recorder) byURN(urn string) *Registration {
 func AddonNotFound(args pulumi.MockCallArgs) error {
 	return fmt.Errorf("invoking aws:eks/getAddon:getAddon: 1 error occurred:\n\t* reading EKS Add-On (%s,%s): couldn't find resource",
 		args.Args["clusterName"].StringValue(), args.Args["addonName"].StringValue())
+}
+
+// answerCloudControl is what Cloud Control reports for the association
+// type: the desired state plus the read-only AssociationArn and
+// AssociationId, and the ExternalId EKS sets for a target role
+// (region/account/cluster/namespace/service account). The resource's ID is
+// the type's primary identifier, the association ARN.
+func answerCloudControl(args pulumi.MockResourceArgs, outs resource.PropertyMap, c Cluster, salt string) (string, resource.PropertyMap) {
+	id := args.Name + "-id"
+	if args.Inputs["typeName"].StringValue() != "AWS::EKS::PodIdentityAssociation" || !args.Inputs["desiredState"].IsString() {
+		return id, outs
+	}
+	var props map[string]any
+	if json.Unmarshal([]byte(args.Inputs["desiredState"].StringValue()), &props) != nil {
+		return id, outs
+	}
+	str := func(k string) string { s, _ := props[k].(string); return s }
+	assoc := "a-" + shortHash(salt+args.Name+str("Namespace")+str("ServiceAccount"))
+	props["AssociationId"] = assoc
+	props["AssociationArn"] = fmt.Sprintf("arn:%s:eks:%s:%s:podidentityassociation/%s/%s", c.Partition, c.Region, c.Account, str("ClusterName"), assoc)
+	if str("TargetRoleArn") != "" {
+		props["ExternalId"] = strings.Join([]string{c.Region, c.Account, str("ClusterName"), str("Namespace"), str("ServiceAccount")}, "/")
+	}
+	b, _ := json.Marshal(props)
+	outs["properties"] = resource.NewStringProperty(string(b))
+	return props["AssociationArn"].(string), outs
 }

@@ -291,6 +291,9 @@ func (p *parser) workloads() []podidentity.Workload {
 		if err := json.Unmarshal(item, &w); err != nil {
 			p.problems = append(p.problems, Key(at)+describeDecodeError(err))
 		}
+		if err := w.readSessionPolicy(os.ReadFile); err != nil {
+			p.problems = append(p.problems, Key(at+".sessionPolicy")+": "+err.Error())
+		}
 		workloads = append(workloads, w.toComponent())
 	}
 	return workloads

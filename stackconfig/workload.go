@@ -3,6 +3,8 @@ package stackconfig
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/platform-eng/eks-pod-identity/components/presets"
@@ -34,6 +36,9 @@ type workloadConfig struct {
 	Verify                 bool                      `json:"verify"`
 	AccessCheck            string                    `json:"accessCheck"`
 	VerifyDeadlineSeconds  int                       `json:"verifyDeadlineSeconds"`
+	TargetRoleArn          string                    `json:"targetRoleArn"`
+	DisableSessionTags     bool                      `json:"disableSessionTags"`
+	SessionPolicy          policyDocument            `json:"sessionPolicy"`
 }
 
 func (w workloadConfig) toComponent() podidentity.Workload {
@@ -67,7 +72,35 @@ func (w workloadConfig) toComponent() podidentity.Workload {
 		Verify:                 w.Verify,
 		AccessCheck:            w.AccessCheck,
 		VerifyDeadlineSeconds:  w.VerifyDeadlineSeconds,
+		TargetRoleArn:          w.TargetRoleArn,
+		DisableSessionTags:     w.DisableSessionTags,
+		SessionPolicy:          string(w.SessionPolicy),
 	}
+}
+
+// readSessionPolicy replaces a sessionPolicy that is a path (anything not
+// starting with "{") by the file's content, compacted as an inline object
+// would be. A relative path is read from the program's directory, where
+// Pulumi runs it: the project root.
+func (w *workloadConfig) readSessionPolicy(readFile func(string) ([]byte, error)) error {
+	path := strings.TrimSpace(string(w.SessionPolicy))
+	if path == "" || strings.HasPrefix(path, "{") {
+		return nil
+	}
+	b, err := readFile(path)
+	if err != nil {
+		// This is the one problem: the path is no document to check.
+		w.SessionPolicy = ""
+		return fmt.Errorf("%q is neither a JSON policy document (it does not start with \"{\") nor a readable file: %w", path, PathErrorCause(err))
+	}
+	var compact bytes.Buffer
+	if json.Compact(&compact, b) != nil {
+		// Not JSON: the component's policy check names what is wrong.
+		w.SessionPolicy = policyDocument(b)
+		return nil
+	}
+	w.SessionPolicy = policyDocument(compact.String())
+	return nil
 }
 
 // policyDocument is an IAM policy document in JSON. The stack file may give

@@ -2,7 +2,10 @@ package stackconfig
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
@@ -31,6 +34,7 @@ func TestWorkloadConfigMapsEveryField(t *testing.T) {
 		RoleName: "r", RolePath: "/p/", RoleDescription: "d", PermissionsBoundary: "b", MaxSessionDuration: 7200,
 		Trust: "open", PolicyArns: []string{"arn"}, InlinePolicies: map[string]policyDocument{"i": "{}"},
 		Tags: map[string]string{"k": "v"}, TestPod: true, TestPodName: "p", Verify: true, AccessCheck: "s3 ls", VerifyDeadlineSeconds: 90,
+		TargetRoleArn: "t", DisableSessionTags: true, SessionPolicy: "{}",
 	}
 	got := cfg.toComponent()
 	want := podidentity.Workload{
@@ -39,6 +43,7 @@ func TestWorkloadConfigMapsEveryField(t *testing.T) {
 		RoleName: "r", RolePath: "/p/", RoleDescription: "d", PermissionsBoundary: "b", MaxSessionDuration: 7200,
 		Trust: podidentity.TrustOpen, PolicyArns: []string{"arn"}, InlinePolicies: map[string]string{"i": "{}"},
 		Tags: map[string]string{"k": "v"}, TestPod: true, TestPodName: "p", Verify: true, AccessCheck: "s3 ls", VerifyDeadlineSeconds: 90,
+		TargetRoleArn: "t", DisableSessionTags: true, SessionPolicy: "{}",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("toComponent:\n got %+v\nwant %+v", got, want)
@@ -53,5 +58,35 @@ func TestWorkloadConfigMapsEveryField(t *testing.T) {
 	// The preset's inputs are two keys in the stack file, one field here.
 	if c, w := reflect.TypeFor[workloadConfig]().NumField(), v.NumField()+1; c != w {
 		t.Errorf("workloadConfig has %d fields, podidentity.Workload %d: map the new one", c, w)
+	}
+}
+
+func TestSessionPolicyFromDocumentOrFile(t *testing.T) {
+	const doc = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}`
+	dir := t.TempDir()
+	file := filepath.Join(dir, "session.json")
+	if err := os.WriteFile(file, []byte("{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Deny\", \"Action\": \"s3:*\", \"Resource\": \"*\"}]\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, in, want, wantErr string
+	}{
+		{"an inline document", doc, doc, ""},
+		{"a path, read and compacted", file, doc, ""},
+		{"a missing file", filepath.Join(dir, "missing.json"), "", "is neither a JSON policy document (it does not start with \"{\") nor a readable file: no such file or directory"},
+		{"unset", "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := workloadConfig{SessionPolicy: policyDocument(tc.in)}
+			err := w.readSessionPolicy(os.ReadFile)
+			switch {
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			case tc.wantErr == "" && err != nil:
+				t.Fatal(err)
+			case tc.wantErr == "" && string(w.SessionPolicy) != tc.want:
+				t.Errorf("sessionPolicy = %s, want %s", w.SessionPolicy, tc.want)
+			}
+		})
 	}
 }

@@ -45,6 +45,15 @@ var deployerActions = map[string]string{
 	"iam:ListInstanceProfilesForRole":    "the role's delete",
 	"iam:PassRole":                       "CreatePodIdentityAssociation (EKS User Guide: the creator needs iam:PassRole)",
 	"sts:GetCallerIdentity":              "the AWS provider's account check",
+	// Workloads with targetRoleArn, disableSessionTags or sessionPolicy:
+	// their association is an aws.cloudcontrol.Resource, whose handlers run
+	// with the deployer's credentials (the EKS and IAM actions above).
+	"cloudcontrol:CreateResource":           "a Cloud Control association",
+	"cloudcontrol:GetResource":              "its reads",
+	"cloudcontrol:UpdateResource":           "a change in place (role, target role, session policy)",
+	"cloudcontrol:DeleteResource":           "destroy",
+	"cloudcontrol:GetResourceRequestStatus": "waiting for each of those requests",
+	"cloudformation:DescribeType":           "the provider fetches the type's schema when none is given (pulumi-aws cloudcontrol.Resource, schema)",
 }
 
 func TestReadmeDeployerPolicyGrantsWhatTheProgramCalls(t *testing.T) {

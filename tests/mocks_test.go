@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -46,12 +47,24 @@ func newRecorder(stack string, cluster resource.PropertyMap) *recorder {
 
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	reg := stackcheck.NewRegistration(args)
-	id, outs := answer(args, r.associationSalt)
+	id, outs := stackcheck.Answer(args, r.place(), r.associationSalt)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	reg.URN = stackcheck.URN(stackconfig.Project, r.stack, reg, r.byURN(reg.Parent))
 	r.regs = append(r.regs, reg)
 	return id, outs, nil
+}
+
+// place is testCluster in the region of the recorder's cluster, so answers
+// that name the region (Cloud Control's ExternalId) match the cluster's ARN.
+func (r *recorder) place() stackcheck.Cluster {
+	c := testCluster
+	if arn, ok := r.cluster["arn"]; ok && arn.IsString() {
+		if parts := strings.Split(arn.StringValue(), ":"); len(parts) > 3 && parts[3] != "" {
+			c.Region = parts[3]
+		}
+	}
+	return c
 }
 
 // answer is what AWS and Kubernetes would return for a new resource.

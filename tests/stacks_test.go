@@ -282,6 +282,7 @@ func TestAccessCheckWarning(t *testing.T) {
 		{"check off", podidentity.Workload{Verify: true, AccessCheck: "off", PolicyArns: []string{cw}}, false},
 		{"verification off", podidentity.Workload{Verify: false, AccessCheck: "s3 ls", PolicyArns: []string{cw}}, false},
 		{"no policy at all", podidentity.Workload{Verify: true, AccessCheck: "s3 ls", PolicyArns: []string{}}, true},
+		{"the check runs as a target role, whose policies are elsewhere", podidentity.Workload{Verify: true, AccessCheck: "s3 ls", PolicyArns: []string{}, TargetRoleArn: "arn:aws:iam::444455556666:role/r"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := stackcheck.AccessCheckWarning(tc.w, tc.w.InlinePolicies, "aws"); (got != "") != tc.warn {

@@ -155,6 +155,24 @@ type Workload struct {
 	// Tags are added to this workload's role and association, over Args.Tags.
 	Tags map[string]string
 
+	// TargetRoleArn is a role in another account (or this one) that EKS
+	// assumes with the workload's role, so the pod gets the target role's
+	// credentials (EKS User Guide, pod-id-assign-target-role). The workload's
+	// role then gets only sts:AssumeRole and sts:TagSession on it, plus what
+	// PolicyArns and InlinePolicies name; the target account's admin gives
+	// the target role the trust policy WorkloadResources.TargetTrustPolicy.
+	// Empty: no chaining.
+	TargetRoleArn string
+	// DisableSessionTags stops EKS from adding its six session tags
+	// (PackedPolicyTooLarge is the documented reason). Scoped trust matches
+	// those tags, so it needs Trust: TrustOpen. Default false.
+	DisableSessionTags bool
+	// SessionPolicy is an IAM policy document (JSON) that narrows the pod's
+	// permissions: the role's (with a target role, the target role's)
+	// intersected with it. EKS takes it only with DisableSessionTags.
+	// Empty: none.
+	SessionPolicy string
+
 	// TestPod creates the walkthrough's aws-cli Pod (sleep 3600) running as
 	// the service account. Default false.
 	TestPod bool

@@ -17,6 +17,10 @@
 //     namespace and service account through the session tags EKS sets;
 //  3. the role's managed policy attachments and inline policies;
 //  4. the Pod Identity Association (cluster, namespace, service account, role);
+//     a workload with a target role, session tags off or a session policy
+//     gets it through Cloud Control (AWS::EKS::PodIdentityAssociation),
+//     since pulumi-aws v6's native resource lacks those fields, and its
+//     role may assume and tag the target role;
 //  5. the namespace (when asked), the ServiceAccount (never carrying the IRSA
 //     annotation eks.amazonaws.com/role-arn) and the walkthrough's test Pod;
 //  6. a verification Job that fails `pulumi up` unless the pod really is the
@@ -37,5 +41,6 @@
 //
 // What it refuses, before registering anything: every problem Args.Validate
 // finds (names AWS or Kubernetes would reject, malformed ARNs and policies,
-// duplicate service accounts, unknown trust modes), reported together.
+// duplicate service accounts, unknown trust modes, session controls EKS
+// would refuse or that would lock the role out), reported together.
 package podidentity

@@ -173,7 +173,12 @@ func (a Args) adoptionProblems() Problems {
 				ps.add(at("role"), "%q is not the workload's role: its import ID is its name, %q", wa.Role, w.RoleName)
 			}
 		}
-		if wa.Association != "" {
+		if wa.Association != "" && w.usesCloudControl() {
+			// Cloud Control imports by the type's primary identifier (the
+			// association ARN), which no path to the import has been
+			// tested with yet.
+			ps.add(at("association"), "%q cannot be adopted: the workload sets targetRoleArn, disableSessionTags or sessionPolicy, so its association is a Cloud Control resource, and adopting one is not supported yet; delete the existing association (aws eks delete-pod-identity-association) and let the stack create it", wa.Association)
+		} else if wa.Association != "" {
 			cluster, id, ok := strings.Cut(wa.Association, ",")
 			if !ok || cluster == "" || !strings.HasPrefix(id, "a-") {
 				ps.add(at("association"), "%q is not an association import ID: expected \"<cluster>,<association ID>\" (the ID starts with a-)", wa.Association)

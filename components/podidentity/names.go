@@ -40,7 +40,9 @@ func (w Workload) withDefaults(partition string) Workload {
 	if w.Trust == "" {
 		w.Trust = TrustScoped
 	}
-	if w.Preset == "" && w.PolicyArns == nil && len(w.InlinePolicies) == 0 {
+	// With a target role the pod gets the target's permissions: the
+	// first role needs only the chaining permission the component adds.
+	if w.Preset == "" && w.PolicyArns == nil && len(w.InlinePolicies) == 0 && w.TargetRoleArn == "" {
 		w.PolicyArns = []string{ManagedPolicyArn(partition, DefaultPolicyName)}
 	}
 	if w.TestPod && w.TestPodName == "" {

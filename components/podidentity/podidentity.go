@@ -5,6 +5,7 @@ import (
 	"maps"
 
 	"github.com/platform-eng/eks-pod-identity/components/presets"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudcontrol"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	batchv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/batch/v1"
@@ -42,6 +43,14 @@ type WorkloadResources struct {
 	// AssociationId and AssociationArn are the Pod Identity Association's.
 	AssociationId  pulumi.StringOutput
 	AssociationArn pulumi.StringOutput
+	// TargetRoleArn is Workload.TargetRoleArn; TargetTrustPolicy is the
+	// trust policy that role must carry (the EKS User Guide's document,
+	// filled in), and ExternalId the association's, which EKS sends as
+	// sts:ExternalId when session tags are off. All three are empty
+	// without a target role.
+	TargetRoleArn     pulumi.StringOutput
+	TargetTrustPolicy pulumi.StringOutput
+	ExternalId        pulumi.StringOutput
 	// NamespaceName and ServiceAccountName are the Kubernetes identity the
 	// role is for. They resolve once the namespace and ServiceAccount exist
 	// when the component creates them, so a consumer using them waits too.
@@ -58,11 +67,15 @@ type WorkloadResources struct {
 	Role           *iam.Role
 	Attachments    []*iam.RolePolicyAttachment
 	InlinePolicies []*iam.RolePolicy
-	Association    *eks.PodIdentityAssociation
-	Namespace      *corev1.Namespace
-	ServiceAccount *corev1.ServiceAccount
-	TestPod        *corev1.Pod
-	VerifyJob      *batchv1.Job
+	// Association is the native association; nil when the workload sets
+	// a target role or session control, which CloudControlAssociation
+	// carries instead.
+	Association             *eks.PodIdentityAssociation
+	CloudControlAssociation *cloudcontrol.Resource
+	Namespace               *corev1.Namespace
+	ServiceAccount          *corev1.ServiceAccount
+	TestPod                 *corev1.Pod
+	VerifyJob               *batchv1.Job
 
 	// presetPolicies are the rendered documents of the preset's inline
 	// policies, in InlinePolicies order after the workload's own: what the
@@ -141,8 +154,18 @@ func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) 
 	if err = c.attachPresetPolicies(ctx, name, w, res); err != nil {
 		return nil, fmt.Errorf("attach preset policies: %w", err)
 	}
-	if res.Association, err = c.associate(ctx, name, w, res.Role); err != nil {
+	if err = c.allowTargetRole(ctx, name, w, res); err != nil {
+		return nil, fmt.Errorf("allow target role: %w", err)
+	}
+	if err = c.associate(ctx, name, w, res); err != nil {
 		return nil, fmt.Errorf("create association: %w", err)
+	}
+	res.TargetTrustPolicy = c.targetTrustPolicy(w, res)
+	if msg := w.OpenTrustWarning(); msg != "" {
+		// A warning, not a refusal: the user chose trust: open.
+		if err := ctx.Log.Warn(msg, &pulumi.LogArgs{Resource: res.Role}); err != nil {
+			return nil, fmt.Errorf("warn: %w", err)
+		}
 	}
 	res.Namespace = c.namespaces[w.Namespace]
 	if res.ServiceAccount, err = c.createServiceAccount(ctx, name, w, res.Namespace); err != nil {
@@ -285,13 +308,17 @@ func (c *PodIdentity) attachPresetPolicies(ctx *pulumi.Context, name string, w W
 	return nil
 }
 
-// Step 4: the Pod Identity Association.
-func (c *PodIdentity) associate(ctx *pulumi.Context, name string, w Workload, role *iam.Role) (*eks.PodIdentityAssociation, error) {
-	return eks.NewPodIdentityAssociation(ctx, associationResourceName(name, w.Name), &eks.PodIdentityAssociationArgs{
+// Step 4: the Pod Identity Association, native unless the workload needs
+// a field only Cloud Control can set.
+func (c *PodIdentity) associate(ctx *pulumi.Context, name string, w Workload, res *WorkloadResources) error {
+	if w.usesCloudControl() {
+		return c.associateViaCloudControl(ctx, name, w, res)
+	}
+	a, err := eks.NewPodIdentityAssociation(ctx, associationResourceName(name, w.Name), &eks.PodIdentityAssociationArgs{
 		ClusterName:    c.args.ClusterName,
 		Namespace:      pulumi.String(w.Namespace),
 		ServiceAccount: pulumi.String(w.ServiceAccount),
-		RoleArn:        role.Arn,
+		RoleArn:        res.Role.Arn,
 		Tags:           pulumi.ToStringMap(mergeTags(c.args.Tags, w.Tags)),
 	}, c.childOpts(append(importOpt(c.args.Adopt.workload(w.Name).Association),
 		// One association per cluster, namespace and service account: a
@@ -299,6 +326,13 @@ func (c *PodIdentity) associate(ctx *pulumi.Context, name string, w Workload, ro
 		pulumi.DeleteBeforeReplace(true),
 		c.waitForArgs(),
 	)...)...)
+	if err != nil {
+		return err
+	}
+	res.Association = a
+	res.AssociationId, res.AssociationArn = a.AssociationId, a.AssociationArn
+	res.ExternalId = pulumi.String("").ToStringOutput()
+	return nil
 }
 
 // Step 5a: the namespaces workloads ask for, once each however many ask.
@@ -365,7 +399,7 @@ func (c *PodIdentity) createTestPod(ctx *pulumi.Context, name string, w Workload
 // identityDependencies is everything a pod needs to exist before admission
 // for EKS to hand it the role's credentials.
 func (c *PodIdentity) identityDependencies(res *WorkloadResources) []pulumi.Resource {
-	deps := []pulumi.Resource{res.Association}
+	deps := []pulumi.Resource{res.associationResource()}
 	for _, a := range res.Attachments {
 		deps = append(deps, a)
 	}
@@ -429,11 +463,19 @@ func mergeTags(base, over map[string]string) map[string]string {
 	return m
 }
 
+// associationResource is the association, whichever resource carries it.
+func (r *WorkloadResources) associationResource() pulumi.Resource {
+	if r.CloudControlAssociation != nil {
+		return r.CloudControlAssociation
+	}
+	return r.Association
+}
+
 // fillOutputs sets the typed outputs from the workload's resources.
 func (r *WorkloadResources) fillOutputs() {
 	w := r.Settings
 	r.RoleArn, r.RoleName = r.Role.Arn, r.Role.Name
-	r.AssociationId, r.AssociationArn = r.Association.AssociationId, r.Association.AssociationArn
+	r.TargetRoleArn = pulumi.String(w.TargetRoleArn).ToStringOutput()
 	r.NamespaceName = pulumi.String(w.Namespace).ToStringOutput()
 	if r.Namespace != nil {
 		r.NamespaceName = r.Namespace.Metadata.Name().Elem()
@@ -460,14 +502,17 @@ func (c *PodIdentity) Outputs() pulumi.Map {
 	workloads := pulumi.Map{}
 	for key, r := range c.Workloads {
 		workloads[key] = pulumi.Map{
-			"roleArn":        r.RoleArn,
-			"roleName":       r.RoleName,
-			"associationId":  r.AssociationId,
-			"associationArn": r.AssociationArn,
-			"namespace":      r.NamespaceName,
-			"serviceAccount": r.ServiceAccountName,
-			"testPodName":    r.TestPodName,
-			"verifyJobName":  r.VerifyJobName,
+			"roleArn":           r.RoleArn,
+			"roleName":          r.RoleName,
+			"associationId":     r.AssociationId,
+			"associationArn":    r.AssociationArn,
+			"targetRoleArn":     r.TargetRoleArn,
+			"targetTrustPolicy": r.TargetTrustPolicy,
+			"externalId":        r.ExternalId,
+			"namespace":         r.NamespaceName,
+			"serviceAccount":    r.ServiceAccountName,
+			"testPodName":       r.TestPodName,
+			"verifyJobName":     r.VerifyJobName,
 		}
 	}
 	return pulumi.Map{

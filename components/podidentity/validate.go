@@ -175,7 +175,10 @@ func (a Args) settingsProblems(name string) Problems {
 		at := func(field string) string { return fmt.Sprintf("workloads[%d].%s", i, field) }
 		w.check(&ps, at, name, a.Partition)
 		checkPreset(&ps, at, raw, a.Partition)
-		if w.Verify && raw.AccessCheck == "" && raw.Preset == "" && !grantsS3List(w, a.Partition) {
+		w.checkSessionControls(&ps, at, raw, a.Partition)
+		// A target role's permissions are out of sight: its users know
+		// what the default check needs there.
+		if w.Verify && raw.AccessCheck == "" && raw.Preset == "" && w.TargetRoleArn == "" && !grantsS3List(w, a.Partition) {
 			ps.add(at("accessCheck"), "is not set, and the default %q needs s3:ListAllMyBuckets, which none of the workload's policies grants (AWS managed ones that include it, or an inline statement allowing it on \"*\"; customer managed policies are not read): set accessCheck to a command the role may run, such as \"s3 ls s3://<bucket>\", or %q", verification.DefaultAccessCheck, AccessCheckOff)
 		}
 
@@ -266,11 +269,15 @@ func (w Workload) check(ps *Problems, at func(string) string, component, partiti
 	if n := len(w.PolicyArns); n > maxManagedPoliciesPerRole {
 		ps.add(at("policyArns"), "lists %d policies; IAM attaches at most %d managed policies to a role (the default quota is 10, raised on request up to %d)", n, maxManagedPoliciesPerRole, maxManagedPoliciesPerRole)
 	}
-	if size, presetSize := inlinePolicySize(w.InlinePolicies), w.presetPolicySize(partition); size+presetSize > maxInlinePolicyBytes {
+	// The chaining policy the component adds for a target role is inline too.
+	if size, presetSize := inlinePolicySize(w.InlinePolicies)+w.targetPolicySize(), w.presetPolicySize(partition); size+presetSize > maxInlinePolicyBytes {
 		field, counted := at("inlinePolicies"), ""
 		if presetSize > 0 {
 			field = at("preset")
 			counted = fmt.Sprintf(" (preset %q's own documents: %d, counted with a cluster name of EKS's longest, %d characters)", w.Preset, presetSize, maxClusterNameLength)
+		}
+		if n := w.targetPolicySize(); n > 0 {
+			counted += fmt.Sprintf(" (with the %s policy targetRoleArn adds: %d)", TargetRolePolicyName, n)
 		}
 		ps.add(field, "add up to %d characters without whitespace%s; IAM allows %d for all of a role's inline policies together: move some into a managed policy", size+presetSize, counted, maxInlinePolicyBytes)
 	}

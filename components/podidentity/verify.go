@@ -92,13 +92,19 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 	for _, p := range sortedKeys(w.InlinePolicies) {
 		permissions = append(permissions, p+"="+compactJSON(string(w.InlinePolicies[p])))
 	}
-	inputs := []any{res.Role.Arn, res.Role.AssumeRolePolicy, res.Association.AssociationId}
+	inputs := []any{res.Role.Arn, res.Role.AssumeRolePolicy, res.AssociationId}
 	for _, doc := range res.presetPolicies {
 		inputs = append(inputs, doc)
 	}
 	jobName := pulumi.All(inputs...).ApplyT(func(ids []any) string {
 		parts := []string{ids[0].(string), ids[1].(string), ids[2].(string),
 			w.Namespace, w.ServiceAccount, accessCheck, image, verification.Script, hardeningRevision}
+		// Chaining and session controls change the identity the pod ends
+		// up with. Only workloads that use them hash them, so every other
+		// Job keeps its name (and is not run again).
+		if w.usesCloudControl() {
+			parts = append(parts, "target="+w.TargetRoleArn, fmt.Sprintf("tags-off=%v", w.DisableSessionTags), "policy="+compactJSON(w.SessionPolicy))
+		}
 		for _, doc := range ids[3:] {
 			parts = append(parts, "preset="+compactJSON(doc.(string)))
 		}
@@ -118,7 +124,7 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 		Image:   pulumi.String(image),
 		Command: pulumi.ToStringArray([]string{"/bin/sh", "-c", verification.Script}),
 		Env: corev1.EnvVarArray{
-			&corev1.EnvVarArgs{Name: pulumi.String(verification.EnvExpectedRoleArn), Value: res.Role.Arn},
+			&corev1.EnvVarArgs{Name: pulumi.String(verification.EnvExpectedRoleArn), Value: expectedRole(w, res)},
 			&corev1.EnvVarArgs{Name: pulumi.String(verification.EnvAccessCheck), Value: pulumi.String(accessCheck)},
 			// EKS documents only the two credential variables for
 			// Pod Identity; its webhook adds a region only when run
@@ -159,4 +165,13 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 		c.waitForArgs(),
 		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: providerTimeout, Update: providerTimeout}),
 	)...)
+}
+
+// expectedRole is the role the pod really ends up with: the target role
+// when EKS chains into one, else the workload's role.
+func expectedRole(w Workload, res *WorkloadResources) pulumi.StringInput {
+	if w.TargetRoleArn != "" {
+		return pulumi.String(w.TargetRoleArn)
+	}
+	return res.Role.Arn
 }
