@@ -148,9 +148,27 @@ func Construct(ctx *pulumi.Context, typ, name string, inputs provider.ConstructI
 	if err := inputs.CopyTo(&in); err != nil {
 		return nil, fmt.Errorf("%s %s: inputs (every input but clusterName and clusterArn must be known when the component is constructed): %w", TypeToken, name, err)
 	}
-	pi, err := podidentity.NewPodIdentityAs(ctx, TypeToken, name, in.Args(), options)
+	args, err := constructArgs(in, options)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", TypeToken, name, err)
+	}
+	pi, err := podidentity.NewPodIdentityAs(ctx, TypeToken, name, args, options)
 	if err != nil {
 		return nil, err
 	}
 	return &provider.ConstructResult{URN: pi.URN(), State: pi.Outputs()}, nil
+}
+
+// constructArgs is the inputs as Args, with the consumer's dependsOn on the
+// component as Args.DependsOn: a resource option reaches only the component,
+// and the children must wait too (a cluster's node group before the
+// add-on, as in Go).
+func constructArgs(in Inputs, options pulumi.ResourceOption) (podidentity.Args, error) {
+	a := in.Args()
+	opts, err := pulumi.NewResourceOptions(options)
+	if err != nil {
+		return a, fmt.Errorf("resource options: %w", err)
+	}
+	a.DependsOn = opts.DependsOn
+	return a, nil
 }

@@ -174,6 +174,26 @@ func TestConstructIsTheGoComponent(t *testing.T) {
 		t.Errorf("registered %v, want the component first as %s", mocks.types, TypeToken)
 	}
 
+	// The consumer's dependsOn on the component becomes Args.DependsOn,
+	// which every child waits for.
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		first, err := podidentity.NewPodIdentity(ctx, "first", in.Args())
+		if err != nil {
+			return err
+		}
+		a, err := constructArgs(in, pulumi.Composite(pulumi.DependsOn([]pulumi.Resource{first}), pulumi.Protect(false)))
+		if err != nil {
+			return err
+		}
+		if len(a.DependsOn) != 1 || a.DependsOn[0] != first {
+			t.Errorf("Args.DependsOn = %v, want the component's dependsOn", a.DependsOn)
+		}
+		return nil
+	}, pulumi.WithMocks("p", "s", &tokenMocks{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	bad := Inputs{ClusterName: pulumi.String("c"), Workloads: []WorkloadInputs{{ServiceAccount: "sa", Trust: "loose"}}}
 	var goErr, providerErr error
 	_ = pulumi.RunErr(func(ctx *pulumi.Context) error {

@@ -17,7 +17,7 @@ import (
 // Excluded are the Go API's fields the schema leaves out, and why. The
 // drift test fails on any other field without a schema property.
 var Excluded = map[string]string{
-	"Args.DependsOn": "resources of the consumer's program: pass dependsOn as a resource option on the component",
+	"Args.DependsOn": "resources of the consumer's program: the dependsOn resource option on the component, which Construct passes on as Args.DependsOn",
 	"Args.Adopt":     "adoption is decided by the stack's pre-flight lookups, which only the Go program runs",
 }
 
@@ -121,9 +121,11 @@ func GenerateSchema(sources []Source) ([]byte, error) {
 			},
 		},
 		"language": map[string]any{
-			"nodejs": map[string]any{"dependencies": map[string]any{"@pulumi/pulumi": "^3.0.0"}, "respectSchemaVersion": true},
-			"python": map[string]any{"requires": map[string]any{"pulumi": ">=3.0.0,<4.0.0"}, "respectSchemaVersion": true},
-			"csharp": map[string]any{"packageReferences": map[string]any{"Pulumi": "3.*"}, "respectSchemaVersion": true},
+			// Our own package names: the generators' defaults would publish
+			// under Pulumi's (@pulumi/eks-pod-identity, pulumi_eks_pod_identity).
+			"nodejs": map[string]any{"packageName": "@platform-eng/eks-pod-identity", "dependencies": map[string]any{"@pulumi/pulumi": "^3.0.0"}, "respectSchemaVersion": true},
+			"python": map[string]any{"packageName": "platform_eng_eks_pod_identity", "requires": map[string]any{"pulumi": ">=3.0.0,<4.0.0"}, "respectSchemaVersion": true},
+			"csharp": map[string]any{"rootNamespace": "PlatformEng", "packageReferences": map[string]any{"Pulumi": "3.*"}, "respectSchemaVersion": true},
 		},
 	}
 	var b bytes.Buffer
