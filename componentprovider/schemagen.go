@@ -102,6 +102,7 @@ func GenerateSchema(sources []Source) ([]byte, error) {
 	types[Name+":index:WorkloadOutputs"] = workloadOutputs()
 	schema := map[string]any{
 		"name":        Name,
+		"version":     Version(), // so the SDKs `gen-sdk` makes from the file carry it
 		"displayName": "EKS Pod Identity",
 		"description": "Amazon EKS Pod Identity for Kubernetes workloads: the eks-pod-identity-agent add-on, an IAM role per workload trusting pods.eks.amazonaws.com, its policies, the Pod Identity Association, the ServiceAccount, a test Pod and a verification Job.",
 		"types":       types,

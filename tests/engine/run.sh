@@ -87,7 +87,8 @@ log "work dir $ENGINE_WORK"
 phase "world up (tools, cluster, moto, node, plugins)"
 (cd "$REPO_ROOT" && go build -o "$LOCAL" ./cmd/local)
 WORLD_STARTED=1
-(cd "$REPO_ROOT" && "$LOCAL" --dir "$WORLD" world start) >&2
+# The tier also builds the YAML language host (scenarios/yaml_test.go).
+(cd "$REPO_ROOT" && ENGINE_WITH_YAML=1 "$LOCAL" --dir "$WORLD" world start) >&2
 # shellcheck disable=SC1091
 . "$WORLD/world.env"
 log "pods' AWS CLI: $("$ENGINE_AWS_CLI_DIR/aws" --version 2>&1)"

@@ -142,18 +142,51 @@ func (p *standin) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.Plu
 	return &pulumirpc.PluginInfo{Version: providerVersion}, nil
 }
 
-// GetSchema returns a minimal schema: the engine does not read it for
-// up/preview/refresh/destroy; code generation (pulumi import/convert) is out
-// of scope for test equipment.
+// GetSchema returns the part of pulumi-aws's schema a YAML program reads
+// when it type-checks what it names: the provider's own inputs (for an
+// explicit `pulumi:providers:aws`) and aws:eks/getCluster:getCluster, with
+// pulumi-aws's module format so `aws:eks:getCluster` resolves. up, preview,
+// refresh and destroy of Go programs do not read it.
 func (p *standin) GetSchema(_ context.Context, req *pulumirpc.GetSchemaRequest) (*pulumirpc.GetSchemaResponse, error) {
 	if req.GetSubpackageName() != "" {
 		return nil, fmt.Errorf("pulumi-aws stand-in: no parameterized sub-package %q", req.GetSubpackageName())
 	}
-	return &pulumirpc.GetSchemaResponse{
-		Schema: fmt.Sprintf(`{"name":%q,"version":%q,"description":"pulumi-aws stand-in (test equipment)"}`,
-			providerName, providerVersion),
-	}, nil
+	return &pulumirpc.GetSchemaResponse{Schema: fmt.Sprintf(standinSchema, providerName, providerVersion)}, nil
 }
+
+const standinSchema = `{
+  "name": %q,
+  "version": %q,
+  "description": "pulumi-aws stand-in (test equipment)",
+  "meta": {"moduleFormat": "(.*)(?:/[^/]*)"},
+  "provider": {
+    "inputProperties": {
+      "region": {"type": "string"},
+      "profile": {"type": "string"},
+      "accessKey": {"type": "string"},
+      "secretKey": {"type": "string", "secret": true},
+      "token": {"type": "string", "secret": true}
+    }
+  },
+  "functions": {
+    "aws:eks/getCluster:getCluster": {
+      "inputs": {
+        "properties": {"name": {"type": "string"}, "tags": {"type": "object", "additionalProperties": {"type": "string"}}},
+        "type": "object",
+        "required": ["name"]
+      },
+      "outputs": {
+        "properties": {
+          "id": {"type": "string"}, "name": {"type": "string"}, "arn": {"type": "string"},
+          "endpoint": {"type": "string"}, "version": {"type": "string"}, "status": {"type": "string"},
+          "roleArn": {"type": "string"}, "platformVersion": {"type": "string"}
+        },
+        "type": "object",
+        "required": ["arn", "endpoint", "id", "name", "roleArn", "status", "version"]
+      }
+    }
+  }
+}`
 
 func (p *standin) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	return &emptypb.Empty{}, nil

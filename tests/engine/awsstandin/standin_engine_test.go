@@ -361,8 +361,15 @@ func TestPluginBinary(t *testing.T) {
 		t.Fatalf("version = %q, want %q (versions.env)", info.Version, version)
 	}
 	schema, err := c.GetSchema(context.Background(), &pulumirpc.GetSchemaRequest{})
-	if err != nil || !strings.Contains(schema.Schema, `"name":"aws"`) {
-		t.Fatalf("GetSchema = %v, %v", schema, err)
+	if err != nil {
+		t.Fatalf("GetSchema: %v", err)
+	}
+	var spec struct {
+		Name, Version string
+		Functions     map[string]any
+	}
+	if err := json.Unmarshal([]byte(schema.Schema), &spec); err != nil || spec.Name != "aws" || spec.Version != version || spec.Functions["aws:eks/getCluster:getCluster"] == nil {
+		t.Fatalf("GetSchema = %s (%v)", schema.Schema, err)
 	}
 	if _, err := c.Configure(context.Background(), &pulumirpc.ConfigureRequest{
 		Args: mustStruct(t, resource.PropertyMap{"region": strProp(testRegion)}),

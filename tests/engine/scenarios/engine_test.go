@@ -328,7 +328,9 @@ type stateResource struct {
 	Type string `json:"type"`
 	ID   string `json:"id"`
 	// ImportID is the ID a resource was imported with (adoption).
-	ImportID string         `json:"importID"`
+	ImportID string `json:"importID"`
+	// Provider is the provider reference (URN::ID) the resource used.
+	Provider string         `json:"provider"`
 	Inputs   map[string]any `json:"inputs"`
 	Outputs  map[string]any `json:"outputs"`
 }

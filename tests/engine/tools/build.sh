@@ -3,6 +3,9 @@
 # versions, each into a cache dir outside the work tree keyed by version:
 #
 #   $ENGINE_CACHE/bin/pulumi-v3.274.1/pulumi
+#   $ENGINE_CACHE/bin/pulumi-gensdk-v3.274.1/pulumi-gensdk  (SDK code generators)
+#   $ENGINE_CACHE/bin/pulumi-language-yaml-v1.25.0/pulumi-language-yaml
+#                                        (only with ENGINE_WITH_YAML=1: run.sh)
 #   $ENGINE_CACHE/bin/kubernetes-provider-4.32.0/pulumi-resource-kubernetes
 #   $ENGINE_CACHE/bin/k8s-v1.33.13/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
 #   $ENGINE_CACHE/bin/kwok-v0.8.0/kwok  (+ stages/ : kwok Stage YAMLs,
@@ -60,6 +63,8 @@ requires() {
     || { log "$gomod does not require $2 $3 (versions.env); update one of them"; exit 1; }
 }
 requires pulumi github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION"
+requires pulumi-gensdk github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION"
+requires pulumi-language-yaml github.com/pulumi/pulumi-yaml "$PULUMI_YAML_VERSION"
 requires kubernetes-provider "$K8S_PROVIDER_MODULE" "$K8S_PROVIDER_MODULE_VERSION"
 requires k8s k8s.io/kubernetes "$K8S_VERSION"
 requires kwok sigs.k8s.io/kwok "$KWOK_VERSION"
@@ -112,7 +117,38 @@ peak_rss() { # from the /usr/bin/time -v report in a log
   awk -F': ' '/Maximum resident set size/ {kb=$2} END {if (kb) printf "%.2f GB", kb/1048576; else print "n/a"}' "$1"
 }
 
+# The CLI, then pulumi-gensdk from the same pkg/v3 in the same lane, so the
+# second build finds the first's packages in Go's build cache.
 build_pulumi() {
+  build_pulumi_cli
+  build_gensdk
+}
+
+build_gensdk() {
+  local key="pulumi-gensdk-$PULUMI_VERSION" out h src tmp
+  out="$ENGINE_CACHE/bin/$key"
+  h=$(hash_inputs "$HERE/pulumi-gensdk" "$LDSTRIP")
+  cached "$out" "$h" && { log "pulumi-gensdk $PULUMI_VERSION: cached"; return 0; }
+  src=$(prepare_src pulumi-gensdk "$key"); tmp="$out.tmp"; rm -rf "$tmp"; mkdir -p "$tmp"
+  (cd "$src" && gobuild pulumi -ldflags "$LDSTRIP" -o "$tmp/pulumi-gensdk" .)
+  # It runs: without arguments it names the ones it needs.
+  [[ $("$tmp/pulumi-gensdk" 2>&1 || true) == *"-schema and -out are required"* ]] || { log "pulumi-gensdk: does not run"; return 1; }
+  finish "$tmp" "$out" "$h"
+}
+
+build_yaml() {
+  local key="pulumi-language-yaml-$PULUMI_YAML_VERSION" out ld h src tmp
+  out="$ENGINE_CACHE/bin/$key"
+  ld="$LDSTRIP -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$PULUMI_YAML_VERSION"
+  h=$(hash_inputs "$HERE/pulumi-language-yaml" "$ld")
+  cached "$out" "$h" && { log "pulumi-language-yaml $PULUMI_YAML_VERSION: cached"; return 0; }
+  src=$(prepare_src pulumi-language-yaml "$key"); tmp="$out.tmp"; rm -rf "$tmp"; mkdir -p "$tmp"
+  : >"$LOGDIR/pulumi-language-yaml.log"
+  (cd "$src" && gobuild pulumi-language-yaml -ldflags "$ld" -o "$tmp/pulumi-language-yaml" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml)
+  finish "$tmp" "$out" "$h"
+}
+
+build_pulumi_cli() {
   local key="pulumi-$PULUMI_VERSION" out ld h src tmp
   out="$ENGINE_CACHE/bin/$key"
   ld="$LDSTRIP -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
@@ -283,6 +319,9 @@ T0=$(date +%s)
 timed apt ensure_apt_tools || { log "apt install failed (log $LOGDIR/apt.log)"; exit 1; }
 [[ -n "${TIMEV[*]}" ]] || { /usr/bin/time -v true >/dev/null 2>&1 && TIMEV=(/usr/bin/time -v); }
 QUEUE=("kubernetes-provider build_k8s_provider" "k8s build_k8s" "pulumi build_pulumi" "kwok build_kwok")
+# The YAML language host only the engine tier's YAML scenario needs: last,
+# in the lane kwok frees.
+[[ "${ENGINE_WITH_YAML:-}" != 1 ]] || QUEUE+=("pulumi-language-yaml build_yaml")
 declare -A PIDNAME=()
 FAILED=0
 running=0
@@ -306,6 +345,9 @@ log "all tools: $([[ $FAILED -eq 0 ]] && echo ok || echo FAILED) in $(( $(date +
 install_kwok_stages
 
 B="$ENGINE_CACHE/bin"
+# The YAML host joins PATH once built (the CLI finds language hosts there).
+YAML_DIR=""
+[[ ! -f "$B/pulumi-language-yaml-$PULUMI_YAML_VERSION/.stamp" ]] || YAML_DIR="$B/pulumi-language-yaml-$PULUMI_YAML_VERSION:"
 cat >"$ENGINE_CACHE/env.sh" <<EOF
 # Written by tests/engine/tools/build.sh; source it to use the engine tools.
 export ENGINE_CACHE="$ENGINE_CACHE"
@@ -316,6 +358,7 @@ export ENGINE_TOOLS_K8S_BIN="$B/k8s-$K8S_VERSION"
 export ENGINE_TOOLS_KWOK_BIN="$B/kwok-$KWOK_VERSION"
 export ENGINE_TOOLS_KWOK_STAGES="$B/kwok-$KWOK_VERSION/stages"
 export ENGINE_TOOLS_KWOK_CRDS="$B/kwok-$KWOK_VERSION/crds"
-export PATH="$B/pulumi-$PULUMI_VERSION:$B/k8s-$K8S_VERSION:$B/kwok-$KWOK_VERSION:\$PATH"
+export ENGINE_TOOLS_GENSDK="$B/pulumi-gensdk-$PULUMI_VERSION/pulumi-gensdk"
+export PATH="$B/pulumi-$PULUMI_VERSION:$B/k8s-$K8S_VERSION:$B/kwok-$KWOK_VERSION:${YAML_DIR}\$PATH"
 EOF
 cat "$ENGINE_CACHE/env.sh"

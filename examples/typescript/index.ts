@@ -1,0 +1,23 @@
+// The walkthrough's S3 reader from TypeScript, through the component
+// provider: the SDK is generated from componentprovider/schema.json into
+// sdk/nodejs (see the README, "Use it from TypeScript, Python, YAML or C#").
+import * as pulumi from "@pulumi/pulumi";
+import { PodIdentity } from "@platform-eng/eks-pod-identity";
+
+const config = new pulumi.Config();
+
+const s3Reader = new PodIdentity("s3-reader", {
+    clusterName: config.require("clusterName"),
+    clusterArn: config.require("clusterArn"),
+    workloads: [{
+        name: "s3-reader",
+        namespace: "default",
+        serviceAccount: "s3-reader",
+        policyArns: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"],
+        testPod: true,
+        verify: true,
+    }],
+});
+
+export const roleArn = s3Reader.workloads.apply(w => w["s3-reader"].roleArn);
+export const associationId = s3Reader.workloads.apply(w => w["s3-reader"].associationId);
