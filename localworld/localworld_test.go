@@ -62,7 +62,7 @@ func TestBuildPlan(t *testing.T) {
 	plan := BuildPlan(tools)
 	for _, want := range []string{"building 4 tools", "kubernetes-provider", "17m17s", "k8s", "pulumi", "kwok",
 		// two lanes, longest first: provider+kwok 1198 s, k8s+pulumi 1210 s
-		"about 20 minutes", "5.2 GB of memory", "0.8 GB of binaries"} {
+		"about 20 minutes", "6.5 GB of memory", "0.8 GB of binaries"} {
 		if !strings.Contains(plan, want) {
 			t.Errorf("cold plan lacks %q:\n%s", want, plan)
 		}

@@ -65,3 +65,51 @@ func TestStartHereHasTheTwoCommands(t *testing.T) {
 		t.Error("cmd/local has no up command")
 	}
 }
+
+// readmeBlock is the first ```lang block of the README's section
+// "## Use it from TypeScript, Python, YAML or C#".
+func readmeBlock(t *testing.T, lang string) string {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Use it from TypeScript, Python, YAML or C#\n")
+	if !ok {
+		t.Fatal("README.md has no section \"Use it from TypeScript, Python, YAML or C#\"")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	_, block, ok := strings.Cut(section, "\n```"+lang+"\n")
+	if !ok {
+		t.Fatalf("README.md: no %s block in that section", lang)
+	}
+	block, _, _ = strings.Cut(block, "\n```")
+	return block
+}
+
+// The README's YAML is an excerpt of examples/yaml/Pulumi.yaml, the program
+// the engine tier runs: its lines appear there, in order.
+func TestReadmeYAMLIsAnExcerptOfTheExampleThatRuns(t *testing.T) {
+	example, err := os.ReadFile(filepath.Join("..", "examples", "yaml", "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(example), "\n")
+	i, n := 0, 0
+	for _, want := range strings.Split(readmeBlock(t, "yaml"), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(want), "#") || strings.TrimSpace(want) == "" {
+			continue
+		}
+		n++
+		for i < len(lines) && lines[i] != want {
+			i++
+		}
+		if i == len(lines) {
+			t.Fatalf("the README's YAML line %q is not in examples/yaml/Pulumi.yaml (in this order)", want)
+		}
+		i++
+	}
+	if n < 10 {
+		t.Errorf("the README's YAML block has %d lines of program; want the component's whole resource", n)
+	}
+}

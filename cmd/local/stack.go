@@ -330,9 +330,11 @@ func down(ctx context.Context, w *localworld.World, only string) error {
 	names := stagedStacks(w)
 	if only != "" {
 		if !slices.Contains(names, only) {
-			fmt.Printf("local world: no stack %s in %s (stacks: %s)\n", only, w.Dir, strings.Join(names, ", "))
+			// A typo must not stop the world and remove its files with
+			// nothing destroyed.
+			return fmt.Errorf("no stack %q in %s (stacks: %s): nothing was changed", only, w.Dir, strings.Join(names, ", "))
 		}
-		names = slices.DeleteFunc(names, func(n string) bool { return n != only })
+		names = []string{only}
 	}
 	switch w.Status() {
 	case localworld.Absent:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,5 +122,21 @@ func TestStageStack(t *testing.T) {
 	}
 	if strings.Contains(string(b), "kubeconfig") {
 		t.Error("a createCluster stack's copy got a kubeconfig, which the program refuses")
+	}
+}
+
+// `down` of a stack the world does not hold is refused before anything is
+// destroyed, stopped or removed.
+func TestDownOfAnUnknownStackChangesNothing(t *testing.T) {
+	w := &localworld.World{Dir: t.TempDir()}
+	if err := os.MkdirAll(filepath.Join(w.StacksDir(), "mine"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := down(context.Background(), w, "mnie")
+	if err == nil || !strings.Contains(err.Error(), `no stack "mnie"`) || !strings.Contains(err.Error(), "stacks: mine") {
+		t.Fatalf("down mnie = %v, want a refusal naming the stacks", err)
+	}
+	if _, err := os.Stat(filepath.Join(w.StacksDir(), "mine")); err != nil {
+		t.Errorf("the world's files were touched: %v", err)
 	}
 }

@@ -88,7 +88,7 @@ phase "world up (tools, cluster, moto, node, plugins)"
 (cd "$REPO_ROOT" && go build -o "$LOCAL" ./cmd/local)
 WORLD_STARTED=1
 # The tier also builds the YAML language host (scenarios/yaml_test.go).
-(cd "$REPO_ROOT" && ENGINE_WITH_YAML=1 "$LOCAL" --dir "$WORLD" world start) >&2
+(cd "$REPO_ROOT" && ENGINE_WITH_LANGUAGES=1 "$LOCAL" --dir "$WORLD" world start) >&2
 # shellcheck disable=SC1091
 . "$WORLD/world.env"
 log "pods' AWS CLI: $("$ENGINE_AWS_CLI_DIR/aws" --version 2>&1)"

@@ -21,6 +21,27 @@ func gensdk(t *testing.T, repo, language, dir string) {
 	}
 }
 
+// readmeBlock is the first ```lang block of the README's section on other
+// languages.
+func readmeBlock(t *testing.T, repo, lang string) string {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join(repo, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Use it from TypeScript, Python, YAML or C#\n")
+	if !ok {
+		t.Fatal("README.md has no section \"Use it from TypeScript, Python, YAML or C#\"")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	_, block, ok := strings.Cut(section, "\n```"+lang+"\n")
+	if !ok {
+		t.Fatalf("README.md: no %s block in that section", lang)
+	}
+	block, _, _ = strings.Cut(block, "\n```")
+	return block + "\n"
+}
+
 // TestTypeScriptConsumerCompiles generates the TypeScript SDK from the
 // schema and compiles examples/typescript against it and @pulumi/pulumi
 // (pinned by the example's package-lock.json) with tsc; then a consumer
@@ -50,13 +71,18 @@ func TestTypeScriptConsumerCompiles(t *testing.T) {
 	version, _ := run(tsc, "--version")
 	t.Logf("tsc --noEmit: no errors (%s)", strings.TrimSpace(version))
 
-	src, err := os.ReadFile(filepath.Join(app, "index.ts"))
-	if err != nil {
+	// The README's program, in place of the example's.
+	src := []byte(readmeBlock(t, repo, "ts"))
+	if err := os.WriteFile(filepath.Join(app, "index.ts"), src, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if out, err := run(tsc, "--noEmit", "-p", "."); err != nil {
+		t.Fatalf("tsc on the README's TypeScript: %v\n%s", err, out)
+	}
+	t.Log("tsc --noEmit on the README's TypeScript: no errors")
 	bad := strings.Replace(string(src), "serviceAccount:", "serviceAcount:", 1)
 	if bad == string(src) {
-		t.Fatal("examples/typescript/index.ts sets no serviceAccount")
+		t.Fatal("the README's TypeScript sets no serviceAccount")
 	}
 	if err := os.WriteFile(filepath.Join(app, "index.ts"), []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
@@ -77,10 +103,16 @@ func TestPythonConsumerMatchesTheSDK(t *testing.T) {
 	sdk := t.TempDir()
 	gensdk(t, repo, "python", sdk)
 	example := filepath.Join(repo, "examples", "python", "__main__.py")
-	out, err := exec.Command("python3", "-c", pythonCheck, sdk, example).CombinedOutput()
-	t.Logf("%s", out)
-	if err != nil {
-		t.Fatalf("the Python example does not match the generated SDK: %v", err)
+	readme := filepath.Join(t.TempDir(), "readme.py")
+	if err := os.WriteFile(readme, []byte(readmeBlock(t, repo, "python")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, program := range []string{example, readme} {
+		out, err := exec.Command("python3", "-c", pythonCheck, sdk, program).CombinedOutput()
+		t.Logf("%s: %s", filepath.Base(program), out)
+		if err != nil {
+			t.Fatalf("%s does not match the generated SDK: %v", program, err)
+		}
 	}
 	// The check can fail: a misspelt keyword is caught.
 	src, err := os.ReadFile(example)
@@ -91,7 +123,7 @@ func TestPythonConsumerMatchesTheSDK(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(strings.Replace(string(src), "service_account=", "service_acount=", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err = exec.Command("python3", "-c", pythonCheck, sdk, bad).CombinedOutput()
+	out, err := exec.Command("python3", "-c", pythonCheck, sdk, bad).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "service_acount") {
 		t.Fatalf("a misspelt keyword passed the check (%v):\n%s", err, out)
 	}

@@ -42,7 +42,7 @@ func TestYAMLProgramUsesTheComponentProvider(t *testing.T) {
 		t.Fatalf("pulumi plugin install: %v\n%s", err, out)
 	}
 	if out, err := exec.Command("pulumi-language-yaml", "--help").CombinedOutput(); err != nil && !strings.Contains(string(out), "Usage") {
-		t.Fatalf("the YAML language host is not on PATH (tools/build.sh builds it with ENGINE_WITH_YAML=1): %v\n%s", err, out)
+		t.Fatalf("the YAML language host is not on PATH (tools/build.sh builds it with ENGINE_WITH_LANGUAGES=1): %v\n%s", err, out)
 	}
 
 	dir := t.TempDir()
@@ -69,6 +69,30 @@ func TestYAMLProgramUsesTheComponentProvider(t *testing.T) {
 		_, _ = s.Destroy(e.ctx)
 		_ = s.Workspace().RemoveStack(e.ctx, "yaml")
 	})
+
+	// A refusal comes back through Construct as it reads in Go, before the
+	// component registers anything: the trap the first run of this test
+	// fell into, a YAML-style logical name.
+	program, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	camel := strings.Replace(string(program), "\n  s3-reader:", "\n  s3Reader:", 1)
+	camel = strings.ReplaceAll(camel, "${s3-reader.", "${s3Reader.")
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte(camel), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Up(e.ctx, upOpts(t)...)
+	const refusal = `podidentity s3Reader: invalid arguments:`
+	if err == nil || !strings.Contains(err.Error(), refusal) || !strings.Contains(err.Error(), `name: "s3Reader" must be a DNS-1123 label`) {
+		t.Fatalf("up with the component named s3Reader: %v; want the Go component's refusal", err)
+	}
+	if as := e.associations(region, cluster); len(as) != 0 || len(e.addons(region, cluster)) != 0 {
+		t.Fatalf("the refused up created associations %+v or add-ons", as)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), program, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	res, err := s.Up(e.ctx, upOpts(t)...)
 	if err != nil {
@@ -133,6 +157,9 @@ func TestYAMLProgramUsesTheComponentProvider(t *testing.T) {
 	}
 	if as := e.associations(region, cluster); len(as) != 0 {
 		t.Errorf("associations left: %+v", as)
+	}
+	if ad := e.addons(region, cluster); len(ad) != 0 {
+		t.Errorf("add-ons left: %v", ad)
 	}
 	if _, err := e.iamClient().GetRole(e.ctx, &iam.GetRoleInput{RoleName: aws.String(roleName)}); err == nil {
 		t.Errorf("role %s left", roleName)

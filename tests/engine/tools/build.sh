@@ -5,7 +5,8 @@
 #   $ENGINE_CACHE/bin/pulumi-v3.274.1/pulumi
 #   $ENGINE_CACHE/bin/pulumi-gensdk-v3.274.1/pulumi-gensdk  (SDK code generators)
 #   $ENGINE_CACHE/bin/pulumi-language-yaml-v1.25.0/pulumi-language-yaml
-#                                        (only with ENGINE_WITH_YAML=1: run.sh)
+#                     (these two only with ENGINE_WITH_LANGUAGES=1: run.sh sets it;
+#                      `go run ./cmd/local` needs neither)
 #   $ENGINE_CACHE/bin/kubernetes-provider-4.32.0/pulumi-resource-kubernetes
 #   $ENGINE_CACHE/bin/k8s-v1.33.13/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
 #   $ENGINE_CACHE/bin/kwok-v0.8.0/kwok  (+ stages/ : kwok Stage YAMLs,
@@ -117,11 +118,11 @@ peak_rss() { # from the /usr/bin/time -v report in a log
   awk -F': ' '/Maximum resident set size/ {kb=$2} END {if (kb) printf "%.2f GB", kb/1048576; else print "n/a"}' "$1"
 }
 
-# The CLI, then pulumi-gensdk from the same pkg/v3 in the same lane, so the
-# second build finds the first's packages in Go's build cache.
+# The CLI, then (engine tier only) pulumi-gensdk from the same pkg/v3 in the
+# same lane, so the second build finds the first's packages in Go's cache.
 build_pulumi() {
   build_pulumi_cli
-  build_gensdk
+  [[ "${ENGINE_WITH_LANGUAGES:-}" != 1 ]] || build_gensdk
 }
 
 build_gensdk() {
@@ -321,7 +322,7 @@ timed apt ensure_apt_tools || { log "apt install failed (log $LOGDIR/apt.log)"; 
 QUEUE=("kubernetes-provider build_k8s_provider" "k8s build_k8s" "pulumi build_pulumi" "kwok build_kwok")
 # The YAML language host only the engine tier's YAML scenario needs: last,
 # in the lane kwok frees.
-[[ "${ENGINE_WITH_YAML:-}" != 1 ]] || QUEUE+=("pulumi-language-yaml build_yaml")
+[[ "${ENGINE_WITH_LANGUAGES:-}" != 1 ]] || QUEUE+=("pulumi-language-yaml build_yaml")
 declare -A PIDNAME=()
 FAILED=0
 running=0
