@@ -3,6 +3,7 @@ package componentprovider
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"reflect"
@@ -222,3 +223,33 @@ func TestVersionComesFromOnePlace(t *testing.T) {
 }
 
 var regexpSemver = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)
+
+// A TypeScript, Python or YAML reader meets no Go name in the schema's
+// descriptions: constants are values, fields are property names.
+func TestDescriptionsSpeakTheSchemasLanguage(t *testing.T) {
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, c := range v {
+				if d, ok := c.(string); ok && k == "description" {
+					if m := fieldName.FindString(d); m != "" {
+						t.Errorf("%s: Go field name %s in %q", path, m, d)
+					}
+					for _, w := range goWords {
+						if m := w.re.FindString(d); m != "" {
+							t.Errorf("%s: Go name %s in %q", path, m, d)
+						}
+					}
+					continue
+				}
+				walk(path+"."+k, c)
+			}
+		case []any:
+			for i, c := range v {
+				walk(fmt.Sprintf("%s[%d]", path, i), c)
+			}
+		}
+	}
+	walk("schema", schemaDoc(t))
+}

@@ -9,9 +9,12 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 )
 
 // Excluded are the Go API's fields the schema leaves out, and why. The
@@ -104,7 +107,7 @@ func GenerateSchema(sources []Source) ([]byte, error) {
 		"name":        Name,
 		"version":     Version(), // so the SDKs `gen-sdk` makes from the file carry it
 		"displayName": "EKS Pod Identity",
-		"description": "Amazon EKS Pod Identity for Kubernetes workloads: the eks-pod-identity-agent add-on, an IAM role per workload trusting pods.eks.amazonaws.com, its policies, the Pod Identity Association, the ServiceAccount, a test Pod and a verification Job.",
+		"description": "Amazon EKS Pod Identity for Kubernetes workloads: the eks-pod-identity-agent add-on, an IAM role per workload trusting pods.eks.amazonaws.com, its policies, the Pod Identity Association, the Kubernetes service account, a test Pod and a verification Job.",
 		"types":       types,
 		"resources": map[string]any{
 			TypeToken: map[string]any{
@@ -183,7 +186,7 @@ func properties(owner string, st *ast.StructType) (map[string]any, []string, err
 			if doc == "" {
 				return nil, nil, fmt.Errorf("%s.%s has no doc comment to describe it with", owner, n.Name)
 			}
-			p["description"] = doc
+			p["description"] = forOtherLanguages(doc)
 			name := PropertyName(n.Name)
 			props[name] = p
 			if slices.Contains(Required[owner], n.Name) {
@@ -247,4 +250,32 @@ func PropertyName(goName string) string {
 	r := []rune(goName)
 	r[0] = unicode.ToLower(r[0])
 	return string(r)
+}
+
+// goWords are the Go names doc comments use that mean nothing to a
+// TypeScript, Python or YAML reader, and what the schema says instead.
+var goWords = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`\bTrustScoped\b`), `"scoped"`},
+	{regexp.MustCompile(`\bTrustOpen\b`), `"open"`},
+	{regexp.MustCompile(`\bAccessCheckOff\b`), `"` + podidentity.AccessCheckOff + `"`},
+	{regexp.MustCompile(`\bDefaultImage\b`), `"` + podidentity.DefaultImage + `"`},
+	{regexp.MustCompile(`\bArgs\.Tags\b`), "the component's tags"},
+	{regexp.MustCompile(`\bNil means\b`), "Absent means"},
+	{regexp.MustCompile(`\bZero means\b`), "Absent or 0 means"},
+}
+
+// fieldName is an exported Go field name at a word boundary, as doc
+// comments name the fields; the schema names them in camelCase.
+var fieldName = regexp.MustCompile(`\b(ClusterName|ClusterArn|Partition|Image|Agent|Workloads|Skip|Version|Preserve|Preset|PresetInputs|HostedZoneArns|BucketArns|Name|Namespace|ServiceAccount|CreateNamespace|ExternalServiceAccount|RoleName|RolePath|RoleDescription|PermissionsBoundary|MaxSessionDuration|Trust|PolicyArns|InlinePolicies|Tags|TestPod|TestPodName|Verify|AccessCheck|VerifyDeadlineSeconds|TargetRoleArn|DisableSessionTags|SessionPolicy)\b`)
+
+// forOtherLanguages rewrites a Go doc comment for the schema: Go constants
+// become the values a consumer writes, field names the property names.
+func forOtherLanguages(doc string) string {
+	for _, w := range goWords {
+		doc = w.re.ReplaceAllString(doc, w.with)
+	}
+	return fieldName.ReplaceAllStringFunc(doc, PropertyName)
 }
