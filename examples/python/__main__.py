@@ -1,8 +1,10 @@
 """The walkthrough's S3 reader from Python, through the component provider.
 
-The SDK is generated from componentprovider/schema.json into sdk/python and
-installed with pip (see the README, "Use it from TypeScript, Python, YAML
-or C#").
+Generate the SDK here and install it (see the README, "Use it from
+TypeScript, Python, YAML or C#"):
+
+    pulumi package gen-sdk ../../componentprovider/schema.json --language python --out sdk
+    pip install ./sdk/python
 """
 import pulumi
 import platform_eng_eks_pod_identity as podidentity

@@ -1,6 +1,8 @@
 // The walkthrough's S3 reader from TypeScript, through the component
-// provider: the SDK is generated from componentprovider/schema.json into
-// sdk/nodejs (see the README, "Use it from TypeScript, Python, YAML or C#").
+// provider (see the README, "Use it from TypeScript, Python, YAML or C#").
+// Generate the SDK here first, then install:
+//   pulumi package gen-sdk ../../componentprovider/schema.json --language nodejs --out sdk
+//   npm install
 import * as pulumi from "@pulumi/pulumi";
 import { PodIdentity } from "@platform-eng/eks-pod-identity";
 
