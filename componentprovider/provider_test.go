@@ -227,6 +227,18 @@ var regexpSemver = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)
 // A TypeScript, Python or YAML reader meets no Go name in the schema's
 // descriptions: constants are values, fields are property names.
 func TestDescriptionsSpeakTheSchemasLanguage(t *testing.T) {
+	// The Go names, from the types themselves rather than the generator's
+	// own list.
+	var names []string
+	for _, typ := range []reflect.Type{reflect.TypeFor[podidentity.Args](), reflect.TypeFor[podidentity.Agent](),
+		reflect.TypeFor[podidentity.Workload](), reflect.TypeFor[presets.Inputs]()} {
+		for i := range typ.NumField() {
+			if f := typ.Field(i); f.IsExported() {
+				names = append(names, regexp.QuoteMeta(f.Name))
+			}
+		}
+	}
+	fieldName := regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`)
 	var walk func(path string, v any)
 	walk = func(path string, v any) {
 		switch v := v.(type) {

@@ -80,6 +80,10 @@ func GenerateSchema(sources []Source) ([]byte, error) {
 			return true
 		})
 	}
+	fields, err := fieldNames(structs)
+	if err != nil {
+		return nil, err
+	}
 	types := map[string]any{}
 	var inputs map[string]any
 	var required []string
@@ -88,7 +92,7 @@ func GenerateSchema(sources []Source) ([]byte, error) {
 		if !ok {
 			return nil, fmt.Errorf("no struct %s.%s in the sources", ot.pkg, ot.goName)
 		}
-		props, req, err := properties(ot.goName, st)
+		props, req, err := properties(ot.goName, st, fields)
 		if err != nil {
 			return nil, err
 		}
@@ -167,7 +171,7 @@ func workloadOutputs() map[string]any {
 }
 
 // properties maps a struct's fields to schema properties.
-func properties(owner string, st *ast.StructType) (map[string]any, []string, error) {
+func properties(owner string, st *ast.StructType, fields *regexp.Regexp) (map[string]any, []string, error) {
 	props := map[string]any{}
 	var required []string
 	for _, f := range st.Fields.List {
@@ -186,7 +190,7 @@ func properties(owner string, st *ast.StructType) (map[string]any, []string, err
 			if doc == "" {
 				return nil, nil, fmt.Errorf("%s.%s has no doc comment to describe it with", owner, n.Name)
 			}
-			p["description"] = forOtherLanguages(doc)
+			p["description"] = forOtherLanguages(doc, fields)
 			name := PropertyName(n.Name)
 			props[name] = p
 			if slices.Contains(Required[owner], n.Name) {
@@ -267,15 +271,34 @@ var goWords = []struct {
 	{regexp.MustCompile(`\bZero means\b`), "Absent or 0 means"},
 }
 
-// fieldName is an exported Go field name at a word boundary, as doc
-// comments name the fields; the schema names them in camelCase.
-var fieldName = regexp.MustCompile(`\b(ClusterName|ClusterArn|Partition|Image|Agent|Workloads|Skip|Version|Preserve|Preset|PresetInputs|HostedZoneArns|BucketArns|Name|Namespace|ServiceAccount|CreateNamespace|ExternalServiceAccount|RoleName|RolePath|RoleDescription|PermissionsBoundary|MaxSessionDuration|Trust|PolicyArns|InlinePolicies|Tags|TestPod|TestPodName|Verify|AccessCheck|VerifyDeadlineSeconds|TargetRoleArn|DisableSessionTags|SessionPolicy)\b`)
+// fieldNames matches, at word boundaries, the exported field names of the
+// schema's structs, as doc comments name them; taken from the parsed
+// sources, so a new field is renamed in descriptions without a list to keep.
+func fieldNames(structs map[string]*ast.StructType) (*regexp.Regexp, error) {
+	var names []string
+	for _, ot := range objectTypes {
+		st, ok := structs[ot.pkg+"."+ot.goName]
+		if !ok {
+			return nil, fmt.Errorf("no struct %s.%s in the sources", ot.pkg, ot.goName)
+		}
+		for _, f := range st.Fields.List {
+			for _, n := range f.Names {
+				if n.IsExported() && !slices.Contains(names, n.Name) {
+					names = append(names, n.Name)
+				}
+			}
+		}
+	}
+	// Longest first, so TestPodName is not read as TestPod + Name.
+	slices.SortFunc(names, func(a, b string) int { return len(b) - len(a) })
+	return regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`), nil
+}
 
 // forOtherLanguages rewrites a Go doc comment for the schema: Go constants
 // become the values a consumer writes, field names the property names.
-func forOtherLanguages(doc string) string {
+func forOtherLanguages(doc string, fields *regexp.Regexp) string {
 	for _, w := range goWords {
 		doc = w.re.ReplaceAllString(doc, w.with)
 	}
-	return fieldName.ReplaceAllStringFunc(doc, PropertyName)
+	return fields.ReplaceAllStringFunc(doc, PropertyName)
 }
