@@ -38,6 +38,46 @@ type Switches struct {
 	Repoint bool
 }
 
+// Stack is the stack that runs, as its objects carry it: the marker in
+// AWS's stackconfig.StackTagKey tag and Kubernetes' StackAnnotationKey
+// annotation.
+type Stack struct {
+	// Marker is stackconfig.Marker of the stack's name and ID.
+	Marker string
+	// Legacy says the stack has recorded no ID yet: objects marked with its
+	// name alone, as this program marked them before stack IDs, are its
+	// own. Once an ID is recorded, they are another state's.
+	Legacy bool
+}
+
+// owns says a marker found on an object is this stack's.
+func (s Stack) owns(m string) bool {
+	name, _ := stackconfig.SplitMarker(s.Marker)
+	return m == s.Marker || (s.Legacy && m == name)
+}
+
+// sameName says what to do when an object's marker names this stack but
+// another ID: another state's stack of the same name (two people's DIY `dev`
+// stacks), or this stack's own from an `up` that failed before it
+// recorded its ID. Empty for any other marker.
+func (s Stack) sameName(m string) string {
+	name, _ := stackconfig.SplitMarker(s.Marker)
+	otherName, otherID := stackconfig.SplitMarker(m)
+	if otherName != name || s.owns(m) {
+		return ""
+	}
+	if otherID == "" {
+		return fmt.Sprintf(". It is marked %s, with no stack ID: by this program before stack IDs, in another state than this stack's, which has recorded its ID (%s)", m, s.Marker)
+	}
+	return fmt.Sprintf(". Marked %s, it is not this stack's (%s): a stack of the same name in another state, such as another person's DIY backend. "+
+		"If it is this stack's own, made by an `up` that failed before the stack recorded its ID, run `pulumi config set %s %s` and `up` again", m, s.Marker, stackconfig.Key(stackconfig.KeyStackID), otherID)
+}
+
+// StackAnnotationKey is the annotation the program puts on every Kubernetes
+// object the component creates: its value is the stack's marker, as the
+// AWS tag stackconfig.StackTagKey.
+const StackAnnotationKey = stackconfig.Project + "/stack"
+
 // Plan is what Decide decided.
 type Plan struct {
 	// Adopt holds the import IDs for the component; nil when nothing is
@@ -88,7 +128,7 @@ func (e *Error) Error() string {
 // without a replacement (a role's path or name spelling, a pod's spec) or
 // has another owner (another stack, an add-on, another workload of this
 // program), which is refused in any case, naming the field.
-func Decide(want discover.Want, found discover.Existing, sw Switches, marker string) (Plan, error) {
+func Decide(want discover.Want, found discover.Existing, sw Switches, st Stack) (Plan, error) {
 	adopt := sw.Adopt
 	var plan Plan
 	var errs Error
@@ -110,12 +150,12 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, marker str
 	if a := found.Agent; want.Agent && a != nil {
 		what := fmt.Sprintf("EKS add-on %s on cluster %s (%s)", podidentity.AgentAddonName, want.Cluster, stackconfig.Key(stackconfig.KeyManageAgent))
 		switch owner := a.Tags[stackconfig.StackTagKey]; {
-		case owner == marker:
+		case st.owns(owner):
 			// The stack's own now; whether it was adopted is only known
 			// from the tag the adopting run put on it.
 			plan.AgentAdopted = a.Tags[stackconfig.AdoptedTagKey] == "true"
 		case owner != "":
-			refuse("%s is managed by stack %s (tag %s): one stack owns the add-on; set %s to false in this one", what, owner, stackconfig.StackTagKey, stackconfig.Key(stackconfig.KeyManageAgent))
+			refuse("%s is managed by stack %s (tag %s): one stack owns the add-on; set %s to false in this one%s", what, owner, stackconfig.StackTagKey, stackconfig.Key(stackconfig.KeyManageAgent), st.sameName(owner))
 		default:
 			if take(what, ", or set "+stackconfig.Key(stackconfig.KeyManageAgent)+" to false to leave it alone") {
 				adoption.Agent = want.Cluster + ":" + podidentity.AgentAddonName
@@ -145,13 +185,13 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, marker str
 				path = "/"
 			}
 			owner := r.Tags[stackconfig.StackTagKey]
-			if others := otherUsers(found.AllAssociations, r, declared, marker); len(others) > 0 && (owner == "" || owner == marker) {
-				refuse("%s", sharedRoleRefusal(what, others, w, want.Cluster, owner == marker, at("roleName")))
+			if others := otherUsers(found.AllAssociations, r, declared, st); len(others) > 0 && (owner == "" || st.owns(owner)) {
+				refuse("%s", sharedRoleRefusal(what, others, w, want.Cluster, st.owns(owner), at("roleName")))
 			}
 			switch {
-			case owner == marker:
+			case st.owns(owner):
 			case owner != "":
-				refuse("%s is managed by stack %s (tag %s): a role has one owner; use another roleName", what, owner, stackconfig.StackTagKey)
+				refuse("%s is managed by stack %s (tag %s): a role has one owner; use another roleName%s", what, owner, stackconfig.StackTagKey, st.sameName(owner))
 			case r.Name != w.RoleName:
 				// IAM role names are unique regardless of case; Pulumi would
 				// see the name change and replace the role.
@@ -171,9 +211,9 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, marker str
 			switch owner := as.Tags[stackconfig.StackTagKey]; {
 			case as.OwnerArn != "":
 				refuse("%s belongs to %s, which manages it: remove it from that add-on's podIdentityAssociations first (EKS allows one association per service account)", what, as.OwnerArn)
-			case owner == marker:
+			case st.owns(owner):
 			case owner != "":
-				refuse("%s is managed by stack %s (tag %s): EKS allows one association per service account; remove the workload from one of the stacks", what, owner, stackconfig.StackTagKey)
+				refuse("%s is managed by stack %s (tag %s): EKS allows one association per service account; remove the workload from one of the stacks%s", what, owner, stackconfig.StackTagKey, st.sameName(owner))
 			case !namesRole(as.RoleArn, w.RoleName) && adopt && !sw.Repoint:
 				// Taking it over repoints it in place: every pod using the
 				// service account changes identity at once, and the old
@@ -196,8 +236,10 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, marker str
 			namespaces[w.Namespace] = true
 			if o := found.Namespaces[w.Namespace]; o != nil {
 				what := fmt.Sprintf("Namespace %s (%s)", w.Namespace, at("createNamespace"))
-				switch kubeOwner(o, want.Component, "") {
+				switch kubeOwner(o, want.Component, "", st) {
 				case ownedHere:
+				case ownedByStack:
+					refuse("%s", otherStackRefusal(what, o, st, "namespace "+w.Namespace))
 				case ownedElsewhere:
 					refuse("%s is labelled %s=%s, %s=%s: another PodIdentity component manages it", what,
 						labelPartOf, o.Labels[labelPartOf], labelInstance, o.Labels[labelInstance])
@@ -211,8 +253,10 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, marker str
 
 		if o := found.ServiceAccounts[w.Namespace+"/"+w.ServiceAccount]; !w.ExternalServiceAccount && o != nil {
 			what := fmt.Sprintf("ServiceAccount %s/%s (%s)", w.Namespace, w.ServiceAccount, at("serviceAccount"))
-			switch kubeOwner(o, want.Component, w.Name) {
+			switch kubeOwner(o, want.Component, w.Name, st) {
 			case ownedHere:
+			case ownedByStack:
+				refuse("%s", otherStackRefusal(what, o, st, "serviceaccount "+w.ServiceAccount+" -n "+w.Namespace))
 			case ownedElsewhere:
 				refuse("%s is labelled for workload %q of component %q: another workload or stack manages it (renaming a workload re-creates its objects)",
 					what, o.Labels[labelWorkload], o.Labels[labelInstance])
@@ -225,8 +269,10 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, marker str
 
 		if o := found.Pods[w.Namespace+"/"+w.TestPodName]; w.TestPod && o != nil {
 			what := fmt.Sprintf("Pod %s/%s (%s)", w.Namespace, w.TestPodName, at("testPodName"))
-			switch kubeOwner(o, want.Component, w.Name) {
+			switch kubeOwner(o, want.Component, w.Name, st) {
 			case ownedHere:
+			case ownedByStack:
+				refuse("%s", otherStackRefusal(what, o, st, "pod "+w.TestPodName+" -n "+w.Namespace))
 			case ownedElsewhere:
 				refuse("%s is labelled for workload %q of component %q: another workload or stack manages it", what, o.Labels[labelWorkload], o.Labels[labelInstance])
 			default:
@@ -317,10 +363,10 @@ func ended(phase string) bool {
 // accounts' and this stack's own, whose role is r. One of this stack's that
 // it no longer declares is on its way out (a workload moved to another
 // namespace: the engine replaces its association), not a stranger.
-func otherUsers(all []*discover.FoundAssociation, r *discover.FoundRole, declared map[string]bool, marker string) []*discover.FoundAssociation {
+func otherUsers(all []*discover.FoundAssociation, r *discover.FoundRole, declared map[string]bool, st Stack) []*discover.FoundAssociation {
 	var out []*discover.FoundAssociation
 	for _, a := range all {
-		if declared[a.Namespace+"/"+a.ServiceAccount] || a.Tags[stackconfig.StackTagKey] == marker {
+		if declared[a.Namespace+"/"+a.ServiceAccount] || st.owns(a.Tags[stackconfig.StackTagKey]) {
 			continue
 		}
 		if (r.Arn != "" && a.RoleArn == r.Arn) || namesRole(a.RoleArn, r.Name) {
@@ -366,21 +412,39 @@ const (
 	unmanaged kubeOwnership = iota
 	ownedHere
 	ownedElsewhere
+	ownedByStack
 )
 
-// kubeOwner tells, from the component's labels, whether a Kubernetes object
-// is this component's (for this workload, when workload is set), another
-// one's, or nobody's. Labels do not name the stack: two stacks of this
-// program with the same component and workload names on one cluster would
-// look alike, but then their associations (tagged per stack) conflict first.
-func kubeOwner(o *discover.FoundObject, component, workload string) kubeOwnership {
+// kubeOwner tells, from the component's labels and the stack's annotation,
+// whether a Kubernetes object is this stack's component's (for this
+// workload, when workload is set), another component's, another stack's
+// with the same component (ownedByStack), or nobody's. The labels name the
+// component and workload only: two stacks with the same config would look
+// alike without the annotation, and the Kubernetes provider's
+// upsertExistingObjects would take one's objects for the other's.
+func kubeOwner(o *discover.FoundObject, component, workload string, st Stack) kubeOwnership {
 	if o.Labels[labelPartOf] != podidentity.LabelPartOf {
 		return unmanaged
 	}
 	if o.Labels[labelInstance] != component || (workload != "" && o.Labels[labelWorkload] != workload) {
 		return ownedElsewhere
 	}
+	// Unannotated: made before stack IDs, when the labels were all there was.
+	if m := o.Annotations[StackAnnotationKey]; !st.owns(m) && (m != "" || !st.Legacy) {
+		return ownedByStack
+	}
 	return ownedHere
+}
+
+// otherStackRefusal says why an object another stack of the same component
+// made is not this stack's.
+func otherStackRefusal(what string, o *discover.FoundObject, st Stack, kubectl string) string {
+	m := o.Annotations[StackAnnotationKey]
+	if m == "" {
+		return fmt.Sprintf("%s has this component's labels but no %s annotation: it was made before stack IDs, by a stack in another state than this one (%s), which has recorded its ID. "+
+			"If it is this stack's, `kubectl annotate %s %s=%s`", what, StackAnnotationKey, st.Marker, kubectl, StackAnnotationKey, st.Marker)
+	}
+	return fmt.Sprintf("%s is annotated %s=%s: another stack with this component's names manages it%s", what, StackAnnotationKey, m, st.sameName(m))
 }
 
 // podDifference names the first field in which a live pod's spec differs

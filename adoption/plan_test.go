@@ -12,7 +12,12 @@ import (
 	"github.com/platform-eng/eks-pod-identity/stackconfig"
 )
 
-const testMarker = "organization/eks-pod-identity/dev"
+const (
+	testName   = "organization/eks-pod-identity/dev"
+	testMarker = testName + "@0123456789abcdef"
+	// otherDev is another state's stack of the same name.
+	otherDev = testName + "@feedfacecafebeef"
+)
 
 var (
 	devWant     = discovertest.DevWant
@@ -50,6 +55,26 @@ func managed() discover.Existing {
 	}
 	e.ServiceAccounts["default/pod-id-sa"].Labels = labels()
 	e.Pods["default/"+walkPod].Labels = labels()
+	annotate(e, testMarker)
+	return e
+}
+
+// annotate puts a stack annotation on the Kubernetes objects; "" removes it.
+func annotate(e discover.Existing, marker string) {
+	for _, o := range []*discover.FoundObject{e.ServiceAccounts["default/pod-id-sa"], e.Pods["default/"+walkPod]} {
+		o.Annotations = map[string]string{}
+		if marker != "" {
+			o.Annotations[StackAnnotationKey] = marker
+		}
+	}
+}
+
+// legacy is managed() as a version before stack IDs left it: marked with
+// the stack's name alone, no annotation.
+func legacy() discover.Existing {
+	e := managed()
+	retag(e, testName)
+	annotate(e, "")
 	return e
 }
 
@@ -86,6 +111,9 @@ func TestPlanAdoption(t *testing.T) {
 		refusals  []string // substrings, one per refusal, in order
 		// agentAdopted is Plan.AgentAdopted.
 		agentAdopted bool
+		// stack is the running stack; zero means testMarker, with an ID on
+		// record.
+		stack Stack
 	}{
 		{name: "nothing exists", found: func() discover.Existing { return discover.Existing{} }},
 		{name: "nothing exists, adopt on", found: func() discover.Existing { return discover.Existing{} }, adopt: true},
@@ -213,6 +241,41 @@ func TestPlanAdoption(t *testing.T) {
 		},
 		{name: "after adoption, switch on: nothing to import", found: managed, adopt: true},
 		{name: "after adoption, switch off: no conflict", found: managed},
+		{
+			name:  "another state's stack of the same name: refused, saying how to claim it if it is this stack's",
+			found: func() discover.Existing { e := managed(); retag(e, otherDev); annotate(e, otherDev); return e },
+			adopt: true,
+			refusals: []string{
+				"is managed by stack " + otherDev + " (tag eks-pod-identity:stack): one stack owns the add-on; set eks-pod-identity:manageAgent to false in this one. Marked " + otherDev + ", it is not this stack's (" + testMarker + "): a stack of the same name in another state, such as another person's DIY backend. If it is this stack's own, made by an `up` that failed before the stack recorded its ID, run `pulumi config set eks-pod-identity:stackId feedfacecafebeef` and `up` again",
+				"IAM role EKSPodIdentityS3Role (eks-pod-identity:workloads[0].roleName) is managed by stack " + otherDev,
+				"pod identity association " + walkAssoc + " for default/pod-id-sa on cluster my-eks-cluster (eks-pod-identity:workloads[0].serviceAccount) is managed by stack " + otherDev,
+				"ServiceAccount default/pod-id-sa (eks-pod-identity:workloads[0].serviceAccount) is annotated eks-pod-identity/stack=" + otherDev + ": another stack with this component's names manages it. Marked",
+				"Pod default/aws-cli-pod-identity (eks-pod-identity:workloads[0].testPodName) is annotated eks-pod-identity/stack=" + otherDev,
+			},
+		},
+		{
+			name:  "the Kubernetes objects alone of a stack of the same name are refused too",
+			found: func() discover.Existing { e := managed(); annotate(e, otherDev); return e },
+			refusals: []string{
+				"ServiceAccount default/pod-id-sa (eks-pod-identity:workloads[0].serviceAccount) is annotated eks-pod-identity/stack=" + otherDev,
+				"Pod default/aws-cli-pod-identity (eks-pod-identity:workloads[0].testPodName) is annotated eks-pod-identity/stack=" + otherDev,
+			},
+		},
+		{
+			name:  "marked before stack IDs: the stack's own while it has recorded no ID",
+			found: legacy, stack: Stack{Marker: testMarker, Legacy: true},
+		},
+		{
+			name:  "marked before stack IDs: another state's once this stack has an ID",
+			found: legacy,
+			refusals: []string{
+				"is managed by stack " + testName + " (tag eks-pod-identity:stack): one stack owns the add-on; set eks-pod-identity:manageAgent to false in this one. It is marked " + testName + ", with no stack ID",
+				"IAM role EKSPodIdentityS3Role (eks-pod-identity:workloads[0].roleName) is managed by stack " + testName,
+				"pod identity association",
+				"ServiceAccount default/pod-id-sa (eks-pod-identity:workloads[0].serviceAccount) has this component's labels but no eks-pod-identity/stack annotation: it was made before stack IDs, by a stack in another state than this one (" + testMarker + "), which has recorded its ID. If it is this stack's, `kubectl annotate serviceaccount pod-id-sa -n default eks-pod-identity/stack=" + testMarker + "`",
+				"`kubectl annotate pod aws-cli-pod-identity -n default eks-pod-identity/stack=",
+			},
+		},
 		{
 			name: "agent not managed: a found add-on is none of the stack's business",
 			want: func() discover.Want { w := devWant(); w.Agent = false; return w },
@@ -353,7 +416,11 @@ func TestPlanAdoption(t *testing.T) {
 			if tt.want != nil {
 				want = tt.want()
 			}
-			plan, err := Decide(want, tt.found(), Switches{Adopt: tt.adopt, Repoint: tt.repoint}, testMarker)
+			st := tt.stack
+			if st == (Stack{}) {
+				st = Stack{Marker: testMarker}
+			}
+			plan, err := Decide(want, tt.found(), Switches{Adopt: tt.adopt, Repoint: tt.repoint}, st)
 			if len(tt.conflicts)+len(tt.refusals) == 0 {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)

@@ -54,6 +54,7 @@ type Inputs struct {
 	Agent       *AgentInputs       `pulumi:"agent,optional"`
 	Image       string             `pulumi:"image,optional"`
 	Tags        map[string]string  `pulumi:"tags,optional"`
+	Annotations map[string]string  `pulumi:"annotations,optional"`
 	Workloads   []WorkloadInputs   `pulumi:"workloads"`
 }
 
@@ -106,6 +107,7 @@ func (in Inputs) Args() podidentity.Args {
 		Partition:   in.Partition,
 		Image:       in.Image,
 		Tags:        in.Tags,
+		Annotations: in.Annotations,
 	}
 	if in.Agent != nil {
 		a.Agent = podidentity.Agent{Skip: in.Agent.Skip, Version: in.Agent.Version, Preserve: in.Agent.Preserve}

@@ -108,7 +108,7 @@ func TestInputsAreTheSchemas(t *testing.T) {
 func TestArgsMapsEveryField(t *testing.T) {
 	in := Inputs{
 		ClusterName: pulumi.String("c"), ClusterArn: pulumi.String("arn"), Partition: "aws", Image: "img",
-		Tags: map[string]string{"k": "v"}, Agent: &AgentInputs{Skip: true, Version: "v1", Preserve: true},
+		Tags: map[string]string{"k": "v"}, Annotations: map[string]string{"a": "b"}, Agent: &AgentInputs{Skip: true, Version: "v1", Preserve: true},
 		Workloads: []WorkloadInputs{{
 			Preset: "external-dns", PresetInputs: &PresetInputs{HostedZoneArns: []string{"z"}, BucketArns: []string{"b"}},
 			Name: "n", Namespace: "ns", ServiceAccount: "sa", CreateNamespace: true, ExternalServiceAccount: true,

@@ -241,8 +241,9 @@ type FoundAssociation struct {
 // FoundObject is a Kubernetes object: its labels and, for a pod, the spec
 // fields the test pod sets and its phase.
 type FoundObject struct {
-	Labels map[string]string
-	Pod    *PodSpec
+	Labels      map[string]string
+	Annotations map[string]string
+	Pod         *PodSpec
 	// Phase is a pod's status.phase (Pending, Running, Succeeded, Failed,
 	// Unknown).
 	Phase string

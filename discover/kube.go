@@ -56,9 +56,10 @@ type kubeObject struct {
 	// Kind is set in a list's items (Recorded).
 	Kind     string `json:"kind"`
 	Metadata struct {
-		Name      string            `json:"name"`
-		Namespace string            `json:"namespace"`
-		Labels    map[string]string `json:"labels"`
+		Name        string            `json:"name"`
+		Namespace   string            `json:"namespace"`
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
 	} `json:"metadata"`
 	Spec struct {
 		ServiceAccountName           string `json:"serviceAccountName"`
@@ -145,7 +146,7 @@ func (l *KubeAPILookup) Namespace(ctx context.Context, name string) (*FoundObjec
 	if o == nil || err != nil {
 		return nil, err
 	}
-	return &FoundObject{Labels: o.Metadata.Labels}, nil
+	return o.object(), nil
 }
 
 // ServiceAccount reads a service account (get serviceaccounts).
@@ -154,7 +155,7 @@ func (l *KubeAPILookup) ServiceAccount(ctx context.Context, namespace, name stri
 	if o == nil || err != nil {
 		return nil, err
 	}
-	return &FoundObject{Labels: o.Metadata.Labels}, nil
+	return o.object(), nil
 }
 
 // Pod reads a pod and its spec (get pods).
@@ -164,6 +165,11 @@ func (l *KubeAPILookup) Pod(ctx context.Context, namespace, name string) (*Found
 		return nil, err
 	}
 	return o.pod(), nil
+}
+
+// object is what discovery keeps of any object: its metadata.
+func (o *kubeObject) object() *FoundObject {
+	return &FoundObject{Labels: o.Metadata.Labels, Annotations: o.Metadata.Annotations}
 }
 
 // pod is the pod's labels, the spec fields discovery compares and its phase.
@@ -199,5 +205,7 @@ func (o *kubeObject) pod() *FoundObject {
 		}
 		spec.Containers = append(spec.Containers, pc)
 	}
-	return &FoundObject{Labels: o.Metadata.Labels, Pod: spec, Phase: o.Status.Phase}
+	f := o.object()
+	f.Pod, f.Phase = spec, o.Status.Phase
+	return f
 }

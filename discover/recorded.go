@@ -114,9 +114,9 @@ func ParseRecorded(data []byte) (*Recorded, error) {
 		var found *FoundObject
 		switch o.Kind {
 		case "Namespace":
-			key, found = o.Metadata.Name, &FoundObject{Labels: o.Metadata.Labels}
+			key, found = o.Metadata.Name, o.object()
 		case "ServiceAccount":
-			found = &FoundObject{Labels: o.Metadata.Labels}
+			found = o.object()
 		case "Pod":
 			found = o.pod()
 		default:

@@ -45,7 +45,11 @@ func deployCreated(ctx *pulumi.Context, settings stackconfig.Settings) (*Deploym
 	// nothing to find on a new one: no add-on associating a preset's
 	// service account, no object to take over (adopt is refused with
 	// createCluster), and the cluster is IPv4.
-	args.Tags = withStackTag(args.Tags, StackMarker(ctx))
+	stack, stackID, err := identify(ctx, settings)
+	if err != nil {
+		return nil, err
+	}
+	args = marked(args, stack.Marker)
 	cluster := created.Cluster.EksCluster
 
 	// The same kubeconfig as for an existing cluster (endpoint, CA, `aws eks
@@ -93,6 +97,7 @@ func deployCreated(ctx *pulumi.Context, settings stackconfig.Settings) (*Deploym
 	exports["clusterVersion"] = cluster.Version()
 	exports["clusterEndpoint"] = cluster.Endpoint()
 	exports["kubeconfig"] = kubeconfig
+	exports[stackconfig.StackIDOutput] = pulumi.String(stackID)
 	exports["updateKubeconfigCommand"] = cluster.Name().ApplyT(func(name string) string {
 		return ekscluster.UpdateKubeconfigCommand(settings.Region, name, settings.Token)
 	}).(pulumi.StringOutput)

@@ -16,18 +16,12 @@ import (
 // unreachable API or a hanging `aws eks get-token` must not stall `up`.
 const discoveryTimeout = 2 * time.Minute
 
-// StackMarker is the value of stackconfig.StackTagKey for the running stack: its fully
-// qualified name, organization/project/stack.
-func StackMarker(ctx *pulumi.Context) string {
-	return ctx.Organization() + "/" + ctx.Project() + "/" + ctx.Stack()
-}
-
 // preflight looks up what the stack would create and decides what to take
 // over, before any resource is registered: a conflict or refusal stops the
 // program with nothing created. lookups nil means the real AWS and
 // Kubernetes APIs; under mocks, which have no cloud, it means nothing
 // exists.
-func preflight(ctx *pulumi.Context, raw map[string]string, s stackconfig.Settings, args podidentity.Args, cluster, kubeconfig string, lookups *discover.Lookups) (adoption.Plan, error) {
+func preflight(ctx *pulumi.Context, raw map[string]string, s stackconfig.Settings, st adoption.Stack, args podidentity.Args, cluster, kubeconfig string, lookups *discover.Lookups) (adoption.Plan, error) {
 	want := discover.WantFor(cluster, stackconfig.ComponentName, args)
 	dctx, cancel := context.WithTimeout(ctx.Context(), discoveryTimeout)
 	defer cancel()
@@ -56,7 +50,7 @@ func preflight(ctx *pulumi.Context, raw map[string]string, s stackconfig.Setting
 	if err != nil {
 		return adoption.Plan{}, err
 	}
-	plan, err := adoption.Decide(want, found, adoption.Switches{Adopt: s.Adopt, Repoint: s.Repoint}, StackMarker(ctx))
+	plan, err := adoption.Decide(want, found, adoption.Switches{Adopt: s.Adopt, Repoint: s.Repoint}, st)
 	if err != nil {
 		return adoption.Plan{}, err
 	}
@@ -66,8 +60,20 @@ func preflight(ctx *pulumi.Context, raw map[string]string, s stackconfig.Setting
 	return plan, nil
 }
 
-// withStackTag adds stackconfig.StackTagKey to the tags of everything the component
-// tags (the add-on, roles and associations).
+// marked adds the stack's marker to what the component creates: the tag
+// stackconfig.StackTagKey on the add-on, roles and associations, and the
+// annotation adoption.StackAnnotationKey on its Kubernetes objects.
+func marked(args podidentity.Args, marker string) podidentity.Args {
+	args.Tags = withStackTag(args.Tags, marker)
+	ann := make(map[string]string, len(args.Annotations)+1)
+	for k, v := range args.Annotations {
+		ann[k] = v
+	}
+	ann[adoption.StackAnnotationKey] = marker
+	args.Annotations = ann
+	return args
+}
+
 func withStackTag(tags map[string]string, marker string) map[string]string {
 	out := make(map[string]string, len(tags)+1)
 	for k, v := range tags {

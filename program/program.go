@@ -84,9 +84,15 @@ func DeployWith(ctx *pulumi.Context, lookups *discover.Lookups) (*Deployment, er
 			return nil, err
 		}
 	}
-	// Before anything is registered: find what exists, refuse conflicts,
+	// The marker that tells this stack's objects from others' (stackid.go);
+	// its read of the stack's own output is the first registration.
+	stack, stackID, err := identify(ctx, settings)
+	if err != nil {
+		return nil, err
+	}
+	// Before anything is created: find what exists, refuse conflicts,
 	// plan what to take over (preflight.go).
-	plan, err := preflight(ctx, raw, settings, args, cluster.Name, kubeconfig, lookups)
+	plan, err := preflight(ctx, raw, settings, stack, args, cluster.Name, kubeconfig, lookups)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +103,7 @@ func DeployWith(ctx *pulumi.Context, lookups *discover.Lookups) (*Deployment, er
 		_ = ctx.Log.Info("the eks-pod-identity-agent add-on was made outside this stack (tag "+stackconfig.AdoptedTagKey+"): `pulumi destroy` deletes the add-on but leaves the agent running for the cluster's other pods, as "+
 			stackconfig.Key(stackconfig.KeyPreserveAgent)+" true would (docs/migrating.md says how to remove it too)", nil)
 	}
-	args.Tags = withStackTag(args.Tags, StackMarker(ctx))
+	args = marked(args, stack.Marker)
 
 	k8sProvider, err := newKubernetesProvider(ctx, "kubernetes", &kubernetes.ProviderArgs{
 		Kubeconfig: pulumi.ToSecret(pulumi.String(kubeconfig)).(pulumi.StringOutput),
@@ -124,6 +130,8 @@ func DeployWith(ctx *pulumi.Context, lookups *discover.Lookups) (*Deployment, er
 	exports := Exports(pi)
 	exports["clusterName"] = pulumi.String(cluster.Name)
 	exports["clusterArn"] = pulumi.String(cluster.Arn)
+	// Recorded so the next run marks with the same ID (identify).
+	exports[stackconfig.StackIDOutput] = pulumi.String(stackID)
 	return &Deployment{Component: pi, Exports: exports}, nil
 }
 

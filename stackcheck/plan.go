@@ -450,7 +450,14 @@ func firstContainer(spec resource.PropertyMap) resource.PropertyMap {
 func keyValues(m resource.PropertyMap) string {
 	var parts []string
 	for _, k := range sortedKeys(m) {
-		parts = append(parts, k+"="+str(m, k))
+		v := str(m, k)
+		if k == stackconfig.StackTagKey {
+			// Offline there is no state to read the stack's ID from; `up`
+			// reads it, or makes one on a new stack.
+			name, _ := stackconfig.SplitMarker(v)
+			v = stackconfig.Marker(name, "<stack ID>")
+		}
+		parts = append(parts, k+"="+v)
 	}
 	return strings.Join(parts, ", ")
 }

@@ -47,7 +47,7 @@ const (
 
 // Keys lists the project's keys in the order the README documents them.
 var Keys = []string{KeyClusterName, KeyCreateCluster, KeyManageAgent, KeyAgentVersion, KeyPreserveAgent,
-	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads, KeyAdopt, KeyAdoptRepoint, KeyAllowUnknownRegion}
+	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads, KeyAdopt, KeyAdoptRepoint, KeyAllowUnknownRegion, KeyStackID}
 
 // Settings is the stack configuration, parsed and checked.
 type Settings struct {
@@ -74,6 +74,8 @@ type Settings struct {
 	// Repoint lets adoption take over an association that names another
 	// role than the workload's, repointing it (adoptRepoint).
 	Repoint bool
+	// StackID is stackId: empty unless the user sets the stack's ID.
+	StackID string
 }
 
 // ConfigError lists every problem found in the stack configuration, each
@@ -96,6 +98,7 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 		KubeContext: p.str(KeyKubeContext, ""),
 		Adopt:       p.boolean(KeyAdopt, false),
 		Repoint:     p.boolean(KeyAdoptRepoint, false),
+		StackID:     p.str(KeyStackID, ""),
 	}
 	p.unknownKeys()
 	s.Region = cmp.Or(raw[KeyAwsRegion], env("AWS_REGION"), env("AWS_DEFAULT_REGION"))
@@ -146,6 +149,9 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 			// token that merely does not look like one.
 			p.problem(KeyKubeconfig, "is neither kubeconfig content nor a readable file (value not shown: it may hold credentials): %v", PathErrorCause(err))
 		}
+	}
+	if msg := stackIDProblem(s.StackID); msg != "" {
+		p.problems = append(p.problems, msg)
 	}
 	p.problems = append(p.problems, ReservedTagProblems(s.Component)...)
 	// The component's own rules, reported under the config keys they came from.

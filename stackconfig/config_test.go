@@ -297,6 +297,12 @@ func TestParseRefusals(t *testing.T) {
 			doc := `{"Version":"2012-10-17","Statement":[` + strings.TrimSuffix(strings.Repeat(stmt+",", 60), ",") + `]}`
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","inlinePolicies":{"one":` + doc + `,"two":` + doc + `}}]`
 		}, "eks-pod-identity:workloads[0].inlinePolicies: add up to 14716 characters without whitespace; IAM allows 10240 for all of a role's inline policies together"},
+		{"stack ID with an upper-case letter", func(c map[string]string) { c["eks-pod-identity:stackId"] = "0123456789ABCDEF" },
+			`eks-pod-identity:stackId: "0123456789ABCDEF" is not a stack ID: 8 to 64 lowercase letters and digits`},
+		{"stack ID too short", func(c map[string]string) { c["eks-pod-identity:stackId"] = "abc1234" },
+			`eks-pod-identity:stackId: "abc1234" is not a stack ID`},
+		{"stack ID with the marker's separator", func(c map[string]string) { c["eks-pod-identity:stackId"] = "dev@0123456789abcdef" },
+			`eks-pod-identity:stackId: "dev@0123456789abcdef" is not a stack ID`},
 		{"unknown project key", func(c map[string]string) { c["eks-pod-identity:clustername"] = "x" },
 			`eks-pod-identity:clustername: unknown key (did you mean eks-pod-identity:clusterName?`},
 		{"unknown project key, nothing close", func(c map[string]string) { c["eks-pod-identity:zzz"] = "x" },
@@ -474,5 +480,20 @@ func TestKubeconfigPathIsExpanded(t *testing.T) {
 	}
 	if s.Kubeconfig != filepath.Join(home, "kc") {
 		t.Errorf("kubeconfig = %q, want it under HOME", s.Kubeconfig)
+	}
+}
+
+func TestMarkerRoundTrips(t *testing.T) {
+	for _, tc := range []struct{ name, id, marker string }{
+		{"organization/eks-pod-identity/dev", "0123456789abcdef", "organization/eks-pod-identity/dev@0123456789abcdef"},
+		{"organization/eks-pod-identity/dev", "", "organization/eks-pod-identity/dev"},
+		{"acme/eks-pod-identity/prod", "feedfacecafebeef", "acme/eks-pod-identity/prod@feedfacecafebeef"},
+	} {
+		if got := Marker(tc.name, tc.id); got != tc.marker {
+			t.Errorf("Marker(%q, %q) = %q, want %q", tc.name, tc.id, got, tc.marker)
+		}
+		if name, id := SplitMarker(tc.marker); name != tc.name || id != tc.id {
+			t.Errorf("SplitMarker(%q) = %q, %q, want %q, %q", tc.marker, name, id, tc.name, tc.id)
+		}
 	}
 }

@@ -225,6 +225,7 @@ func TestSandboxStackURNs(t *testing.T) {
 		c + tAttachment + "::cluster-node-role-AmazonEKS_CNI_Policy",
 		c + tAttachment + "::cluster-node-role-AmazonEC2ContainerRegistryReadOnly",
 		c + tEksNodeGroup + "::cluster-nodes",
+		c + tSelfRef + "::stack-id",
 		c + tK8sProvider + "::kubernetes",
 		c + tComponent + "::pod-identity",
 		child + tAddon + "::pod-identity-agent",
@@ -351,7 +352,7 @@ func TestSandboxTrustPolicyNamesTheCreatedCluster(t *testing.T) {
 	}
 	// The stack's marker tag, as on the lookup path: adoption elsewhere
 	// tells this stack's roles from others by it.
-	if got := role.Inputs["tags"].ObjectValue()[stackconfig.StackTagKey]; !got.IsString() || got.StringValue() != "organization/eks-pod-identity/sandbox" {
+	if got := role.Inputs["tags"].ObjectValue()[stackconfig.StackTagKey]; !got.IsString() || got.StringValue() != marker("sandbox") {
 		t.Errorf("role tag %s = %v, want the stack's marker", stackconfig.StackTagKey, got)
 	}
 }

@@ -48,13 +48,13 @@ func TestAgentSettingsAndTags(t *testing.T) {
 	assertInputs(t, rec.get(t, tAddon, "pod-identity-agent"), map[string]any{
 		"addonVersion": "v1.3.4-eksbuild.1",
 		"preserve":     true,
-		"tags":         map[string]any{"team": "platform", "eks-pod-identity:stack": "organization/eks-pod-identity/dev"},
+		"tags":         map[string]any{"team": "platform", "eks-pod-identity:stack": marker("dev")},
 	})
 	for _, r := range []*registration{
 		rec.get(t, tRole, "pod-identity-pod-id-sa-role"),
 		rec.get(t, tAssociation, "pod-identity-pod-id-sa-association"),
 	} {
-		assertInputs(t, r, map[string]any{"tags": map[string]any{"team": "platform", "eks-pod-identity:stack": "organization/eks-pod-identity/dev"}})
+		assertInputs(t, r, map[string]any{"tags": map[string]any{"team": "platform", "eks-pod-identity:stack": marker("dev")}})
 	}
 }
 

@@ -81,6 +81,7 @@ func TestPlatformStackResources(t *testing.T) {
 	rec, _ := runPlatform(t)
 	got := rec.names()
 	want := []string{
+		tSelfRef + " stack-id",
 		tK8sProvider + " kubernetes",
 		tComponent + " pod-identity",
 		tAddon + " pod-identity-agent",
@@ -115,7 +116,7 @@ func TestPlatformPresetsFillTheIdentity(t *testing.T) {
 				"aws:RequestTag/eks-cluster-arn":[%q],
 				"aws:RequestTag/kubernetes-namespace":[%q],
 				"aws:RequestTag/kubernetes-service-account":[%q]}}}]}`, platformClusterArn, p.Namespace, p.ServiceAccount))
-		assertInputs(t, role, map[string]any{"tags": map[string]any{"team": "platform", stackconfig.StackTagKey: "organization/" + stackconfig.Project + "/platform"}})
+		assertInputs(t, role, map[string]any{"tags": map[string]any{"team": "platform", stackconfig.StackTagKey: marker("platform")}})
 		w, ok := outs[p.Name].(map[string]any)
 		if !ok {
 			t.Fatalf("no outputs for workload %s", p.Name)

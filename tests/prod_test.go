@@ -11,6 +11,7 @@ func TestProdStackResources(t *testing.T) {
 	rec, _ := runProd(t)
 	got := rec.names()
 	want := []string{
+		tSelfRef + " stack-id",
 		tK8sProvider + " kubernetes",
 		tComponent + " pod-identity",
 		tRole + " pod-identity-invoices-role",
@@ -35,7 +36,7 @@ func TestProdRoles(t *testing.T) {
 		"description":         "Writes invoices to the prod-invoices bucket",
 		"permissionsBoundary": "arn:aws:iam::111122223333:policy/eks-workload-boundary",
 		"maxSessionDuration":  3600.0,
-		"tags":                map[string]any{"team": "payments", "environment": "prod", "eks-pod-identity:stack": "organization/eks-pod-identity/prod"},
+		"tags":                map[string]any{"team": "payments", "environment": "prod", "eks-pod-identity:stack": marker("prod")},
 	})
 	reports := rec.get(t, tRole, "pod-identity-reports-role")
 	if reports.Inputs["name"].HasValue() {
@@ -45,7 +46,7 @@ func TestProdRoles(t *testing.T) {
 		t.Error("an auto-named role can be replaced create-first; delete-first would cut access during the swap")
 	}
 	assertInputs(t, reports, map[string]any{
-		"tags": map[string]any{"team": "payments", "environment": "prod", "data-classification": "internal", "eks-pod-identity:stack": "organization/eks-pod-identity/prod"},
+		"tags": map[string]any{"team": "payments", "environment": "prod", "data-classification": "internal", "eks-pod-identity:stack": marker("prod")},
 	})
 	assertJSONEqual(t, "reports trust policy", reports.Inputs["assumeRolePolicy"].StringValue(), `{"Version":"2012-10-17","Statement":[{
 		"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"],

@@ -24,6 +24,8 @@ const (
 	tComponent   = "eks-pod-identity:components:PodIdentity"
 	tAWSProvider = "pulumi:providers:aws"
 	tK8sProvider = "pulumi:providers:kubernetes"
+	// tSelfRef is the stack's reference to itself, which reads its ID.
+	tSelfRef = "pulumi:pulumi:StackReference"
 )
 
 func runDev(t *testing.T) (*recorder, map[string]any) {
@@ -53,6 +55,7 @@ func TestDevStackURNs(t *testing.T) {
 	const c = "urn:pulumi:dev::eks-pod-identity::"
 	const child = c + tComponent + "$"
 	want := []string{
+		c + tSelfRef + "::stack-id",
 		c + tK8sProvider + "::kubernetes",
 		c + tComponent + "::pod-identity",
 		child + tAddon + "::pod-identity-agent",
@@ -167,6 +170,9 @@ func TestDevTestPodIsTheWalkthroughs(t *testing.T) {
 				"app.kubernetes.io/instance":   "pod-identity",
 				"eks-pod-identity/workload":    "pod-id-sa",
 			},
+			// Tells this stack's pod from that of another stack with the
+			// same names (adoption).
+			"annotations": map[string]any{"eks-pod-identity/stack": devMarker},
 		},
 		// The walkthrough's pod, hardened: no API token (Pod Identity's
 		// webhook adds its own), the restricted profile, a writable HOME.
@@ -348,7 +354,7 @@ func TestEveryChildIsParentedToTheComponent(t *testing.T) {
 		rec, _ := runStack(t)
 		component := rec.get(t, tComponent, "pod-identity")
 		for _, reg := range rec.regs {
-			if reg.Type == tComponent || reg.Type == "pulumi:pulumi:Stack" || strings.HasPrefix(reg.Type, "pulumi:providers:") {
+			if reg.Type == tComponent || reg.Type == "pulumi:pulumi:Stack" || reg.Type == tSelfRef || strings.HasPrefix(reg.Type, "pulumi:providers:") {
 				continue
 			}
 			if reg.Parent != component.URN {

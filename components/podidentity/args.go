@@ -74,6 +74,11 @@ type Args struct {
 	Image string
 	// Tags are added to every AWS resource that takes tags. Optional.
 	Tags map[string]string
+	// Annotations are added to every Kubernetes object the component
+	// creates (namespaces, service accounts, test pods, verification Jobs),
+	// as Tags are to AWS resources: the program marks them with its stack.
+	// Optional.
+	Annotations map[string]string
 	// Workloads are the service accounts that get a role. At least one.
 	Workloads []Workload
 	// DependsOn are resources the add-on, the associations and every

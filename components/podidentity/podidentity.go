@@ -343,8 +343,9 @@ func (c *PodIdentity) createNamespaces(ctx *pulumi.Context, name string, workloa
 		}
 		ns, err := corev1.NewNamespace(ctx, namespaceResourceName(name, w.Namespace), &corev1.NamespaceArgs{
 			Metadata: &metav1.ObjectMetaArgs{
-				Name:   pulumi.String(w.Namespace),
-				Labels: labels(name, ""),
+				Name:        pulumi.String(w.Namespace),
+				Labels:      labels(name, ""),
+				Annotations: annotations(c.args.Annotations, nil),
 			},
 		}, c.childOpts(append(importOpt(c.args.Adopt.namespace(w.Namespace)), c.waitForArgs())...)...)
 		if err != nil {
@@ -363,9 +364,10 @@ func (c *PodIdentity) createServiceAccount(ctx *pulumi.Context, name string, w W
 	}
 	return corev1.NewServiceAccount(ctx, serviceAccountResourceName(name, w.Name), &corev1.ServiceAccountArgs{
 		Metadata: &metav1.ObjectMetaArgs{
-			Name:      pulumi.String(w.ServiceAccount),
-			Namespace: namespaceInput(w, ns),
-			Labels:    labels(name, w.Name),
+			Name:        pulumi.String(w.ServiceAccount),
+			Namespace:   namespaceInput(w, ns),
+			Labels:      labels(name, w.Name),
+			Annotations: annotations(c.args.Annotations, nil),
 		},
 	}, c.childOpts(append(importOpt(c.args.Adopt.workload(w.Name).ServiceAccount), c.waitForArgs())...)...)
 }
@@ -383,9 +385,10 @@ func (c *PodIdentity) createTestPod(ctx *pulumi.Context, name string, w Workload
 	})
 	return corev1.NewPod(ctx, testPodResourceName(name, w.Name), &corev1.PodArgs{
 		Metadata: &metav1.ObjectMetaArgs{
-			Name:      pulumi.String(w.TestPodName),
-			Namespace: pulumi.String(w.Namespace),
-			Labels:    labels(name, w.Name),
+			Name:        pulumi.String(w.TestPodName),
+			Namespace:   pulumi.String(w.Namespace),
+			Labels:      labels(name, w.Name),
+			Annotations: annotations(c.args.Annotations, nil),
 		},
 		Spec: spec,
 	}, c.childOpts(
@@ -449,6 +452,23 @@ func labels(component, workload string) pulumi.StringMap {
 		l[LabelKeyWorkload] = pulumi.String(workload)
 	}
 	return l
+}
+
+// annotations is the user's annotations under the component's own, which
+// win: they steer the Kubernetes provider. Nil when there are none, so an
+// object without any declares no annotations field.
+func annotations(user, own map[string]string) pulumi.StringMapInput {
+	if len(user) == 0 && len(own) == 0 {
+		return nil
+	}
+	m := pulumi.StringMap{}
+	for k, v := range user {
+		m[k] = pulumi.String(v)
+	}
+	for k, v := range own {
+		m[k] = pulumi.String(v)
+	}
+	return m
 }
 
 func mergeTags(base, over map[string]string) map[string]string {

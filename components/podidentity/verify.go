@@ -150,7 +150,7 @@ func (c *PodIdentity) createVerifyJob(ctx *pulumi.Context, name string, w Worklo
 			Labels:    labels(name, w.Name),
 			// A Job that failed stays failed; after a fix the next `up`
 			// should run a new one instead of waiting on the old.
-			Annotations: pulumi.StringMap{"pulumi.com/replaceUnready": pulumi.String("true")},
+			Annotations: annotations(c.args.Annotations, map[string]string{"pulumi.com/replaceUnready": "true"}),
 		},
 		Spec: &batchv1.JobSpecArgs{
 			BackoffLimit:          pulumi.Int(verifyBackoffLimit),

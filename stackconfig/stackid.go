@@ -1,0 +1,47 @@
+package stackconfig
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// KeyStackID overrides the stack's ID, the random part of its marker
+// (StackTagKey). Normally unset: the first `up` makes one and records it as
+// the stack output "stackId", and later runs read it back. Set it only to
+// tell a stack its own ID when that record was lost, as a refusal says.
+const KeyStackID = "stackId"
+
+// StackIDOutput is the stack output that records the stack's ID.
+const StackIDOutput = "stackId"
+
+var stackIDPattern = regexp.MustCompile(`^[a-z0-9]{8,64}$`)
+
+// stackIDProblem checks a stackId value: lowercase letters and digits, so it
+// is valid in an AWS tag value and a Kubernetes annotation alike.
+func stackIDProblem(v string) string {
+	if v == "" || stackIDPattern.MatchString(v) {
+		return ""
+	}
+	return Key(KeyStackID) + ": " + strconv.Quote(v) + " is not a stack ID: 8 to 64 lowercase letters and digits, as a refusal or `pulumi stack output " + StackIDOutput + "` gives it"
+}
+
+// Marker is the value of StackTagKey for a stack: its fully qualified name
+// (organization/project/stack) and its ID. The name alone is not unique:
+// every DIY backend's organization is "organization", so two people's `dev`
+// stacks have one name; the ID is made per stack state.
+func Marker(name, id string) string {
+	if id == "" {
+		return name
+	}
+	return name + "@" + id
+}
+
+// SplitMarker is Marker's inverse; a marker written before stack IDs has
+// none.
+func SplitMarker(m string) (name, id string) {
+	if i := strings.LastIndex(m, "@"); i >= 0 {
+		return m[:i], m[i+1:]
+	}
+	return m, ""
+}
