@@ -244,7 +244,7 @@ func TestMigrateFromTheWalkthrough(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	marker := "organization/" + stackconfig.Project + "/migrate"
+	name := "organization/" + stackconfig.Project + "/migrate"
 
 	t.Run("up without the switch refuses before anything changes", func(t *testing.T) {
 		_, err := s.Up(e.ctx, upOpts(t)...)
@@ -418,8 +418,10 @@ func TestMigrateFromTheWalkthrough(t *testing.T) {
 		if in := stateInputs(t, s, "pod-identity-agent"); in["preserve"] != true {
 			t.Errorf("add-on preserve in state = %v, want true", in["preserve"])
 		}
+		id, _ := res.Outputs[stackconfig.StackIDOutput].Value.(string)
+		marker := stackconfig.Marker(name, id)
 		for what, got := range tagged {
-			if got != stackconfig.StackTagKey+"="+marker {
+			if id == "" || got != stackconfig.StackTagKey+"="+marker {
 				t.Errorf("%s tags %q, want %s=%s", what, got, stackconfig.StackTagKey, marker)
 			}
 		}
