@@ -38,9 +38,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/google/uuid"
 	"github.com/platform-eng/eks-pod-identity/tests/engine/kube"
 )
@@ -62,6 +65,11 @@ type Session struct {
 	Tags           map[string]string `json:"tags"`
 	AssumedRoleArn string            `json:"assumedRoleArn"`
 	AccessKeyID    string            `json:"accessKeyId"`
+	// TargetRoleArn is the association's target role, which the first
+	// role's session assumed in turn (role chaining); AssumedRoleArn is
+	// then the target's session, the one the pod got.
+	TargetRoleArn string `json:"targetRoleArn,omitempty"`
+	FirstRoleArn  string `json:"firstAssumedRoleArn,omitempty"`
 }
 
 // Agent serves the credentials endpoint.
@@ -182,9 +190,6 @@ func (a *Agent) credentials(ctx context.Context, token string) (*credentialsResp
 	if assoc == nil {
 		return nil, fail(http.StatusNotFound, "no pod identity association for service account %s in namespace %s", id.serviceAccount, id.namespace)
 	}
-	if assoc.TargetRoleArn != "" {
-		return nil, fail(http.StatusNotImplemented, "association %s has a target role (role chaining), which this stand-in does not implement", assoc.ID)
-	}
 	cfg := a.Directory.AWS(assoc.Cluster.Region)
 	roleName := assoc.RoleArn[strings.LastIndex(assoc.RoleArn, "/")+1:]
 	role, err := iam.NewFromConfig(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(roleName)})
@@ -215,17 +220,30 @@ func (a *Agent) credentials(ctx context.Context, token string) (*credentialsResp
 	for _, k := range sortedKeys(tags) {
 		in.Tags = append(in.Tags, ststypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
 	}
+	if assoc.Policy != "" && assoc.TargetRoleArn == "" {
+		in.Policy = aws.String(assoc.Policy)
+	}
 	out, err := sts.NewFromConfig(cfg).AssumeRole(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("sts AssumeRole %s: %w", assoc.RoleArn, err)
 	}
-	c := out.Credentials
 	s := Session{
 		Time: time.Now().UTC(), Namespace: id.namespace, ServiceAccount: id.serviceAccount,
 		Pod: id.pod, PodUID: id.podUID, Cluster: assoc.Cluster.Name, AssociationID: assoc.ID,
 		RoleArn: assoc.RoleArn, SessionName: name, Tags: tags,
-		AssumedRoleArn: aws.ToString(out.AssumedRoleUser.Arn), AccessKeyID: aws.ToString(c.AccessKeyId),
 	}
+	if assoc.TargetRoleArn != "" {
+		// EKS assumes the target role with the first role's session: the
+		// target's trust must let that role in, with the session tags or,
+		// tags off, the association's external ID (User Guide,
+		// pod-id-assign-target-role).
+		s.TargetRoleArn, s.FirstRoleArn = assoc.TargetRoleArn, aws.ToString(out.AssumedRoleUser.Arn)
+		if out, err = a.chain(ctx, cfg, assoc, out.Credentials, name, tags); err != nil {
+			return nil, err
+		}
+	}
+	c := out.Credentials
+	s.AssumedRoleArn, s.AccessKeyID = aws.ToString(out.AssumedRoleUser.Arn), aws.ToString(c.AccessKeyId)
 	a.mu.Lock()
 	a.sessions = append(a.sessions, s)
 	a.mu.Unlock()
@@ -234,7 +252,66 @@ func (a *Agent) credentials(ctx context.Context, token string) (*credentialsResp
 		AccessKeyID:     aws.ToString(c.AccessKeyId),
 		SecretAccessKey: aws.ToString(c.SecretAccessKey),
 		Token:           aws.ToString(c.SessionToken),
-		AccountID:       strings.Split(assoc.RoleArn, ":")[4],
+		AccountID:       strings.Split(s.AssumedRoleArn, ":")[4],
 		Expiration:      aws.ToTime(c.Expiration).UTC().Format(time.RFC3339),
 	}, nil
+}
+
+// chain assumes the association's target role with the first role's
+// credentials, after checking the target's trust as STS would for that
+// caller.
+func (a *Agent) chain(ctx context.Context, cfg aws.Config, assoc *Association, first *ststypes.Credentials, name string, tags map[string]string) (*sts.AssumeRoleOutput, error) {
+	target := assoc.TargetRoleArn
+	account := strings.Split(target, ":")[4]
+	roleName := target[strings.LastIndex(target, "/")+1:]
+	role, err := iam.NewFromConfig(InAccount(cfg, account)).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(roleName)})
+	if err != nil {
+		return nil, fail(http.StatusForbidden, "AccessDenied: target role %s of association %s: %v", target, assoc.ID, err)
+	}
+	req := Request{PrincipalArn: assoc.RoleArn, Tags: tags, Actions: []string{"sts:AssumeRole"}}
+	if len(tags) > 0 {
+		req.Actions = append(req.Actions, "sts:TagSession")
+	} else {
+		req.ExternalID = assoc.ExternalID
+	}
+	decision, err := EvaluateTrust(aws.ToString(role.Role.AssumeRolePolicyDocument), req)
+	if err != nil {
+		return nil, fail(http.StatusForbidden, "trust policy of target role %s: %v", target, err)
+	}
+	if !decision.Allowed {
+		return nil, fail(http.StatusForbidden, "AccessDenied: the trust policy of target role %s does not let %s assume it: %s", target, assoc.RoleArn, decision.Reason)
+	}
+	chained := cfg.Copy()
+	chained.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(first.AccessKeyId), aws.ToString(first.SecretAccessKey), aws.ToString(first.SessionToken))
+	in := &sts.AssumeRoleInput{RoleArn: aws.String(target), RoleSessionName: aws.String(name)}
+	for _, k := range sortedKeys(tags) {
+		in.Tags = append(in.Tags, ststypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	if req.ExternalID != "" {
+		in.ExternalId = aws.String(req.ExternalID)
+	}
+	if assoc.Policy != "" {
+		// With a target role, EKS applies the session policy to it.
+		in.Policy = aws.String(assoc.Policy)
+	}
+	out, err := sts.NewFromConfig(chained).AssumeRole(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("sts AssumeRole %s as %s: %w", target, assoc.RoleArn, err)
+	}
+	return out, nil
+}
+
+// InAccount is cfg addressed to another moto account: moto picks the
+// account of a request from its x-moto-account-id header.
+func InAccount(cfg aws.Config, account string) aws.Config {
+	c := cfg.Copy()
+	c.APIOptions = append(c.APIOptions, func(st *middleware.Stack) error {
+		return st.Build.Add(middleware.BuildMiddlewareFunc("motoAccount", func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
+			if r, ok := in.Request.(*smithyhttp.Request); ok {
+				r.Header.Set("x-moto-account-id", account)
+			}
+			return next.HandleBuild(ctx, in)
+		}), middleware.After)
+	})
+	return c
 }

@@ -31,6 +31,9 @@ type Association struct {
 	RoleArn            string
 	DisableSessionTags bool
 	TargetRoleArn      string
+	// ExternalID is EKS's for the target role; Policy the session policy.
+	ExternalID string
+	Policy     string
 }
 
 // Directory answers "which association applies to this service account",
@@ -121,6 +124,8 @@ func (d *Directory) Find(ctx context.Context, namespace, serviceAccount string) 
 				RoleArn:            aws.ToString(a.RoleArn),
 				DisableSessionTags: aws.ToBool(a.DisableSessionTags),
 				TargetRoleArn:      aws.ToString(a.TargetRoleArn),
+				ExternalID:         aws.ToString(a.ExternalId),
+				Policy:             aws.ToString(a.Policy),
 			})
 		}
 	}

@@ -12,10 +12,25 @@ import (
 // pods.eks.amazonaws.com calls sts:AssumeRole, and sts:TagSession when it
 // sets session tags; the request context holds aws:RequestTag/<key> per tag
 // and aws:TagKeys with all keys.
+//
+// For role chaining (an association's target role) the caller is the
+// first role's session instead: PrincipalArn is that role's ARN (IAM's
+// aws:PrincipalARN), and ExternalID the association's sts:ExternalId when
+// session tags are off.
 type Request struct {
-	Service string
-	Actions []string
-	Tags    map[string]string
+	Service      string
+	PrincipalArn string
+	ExternalID   string
+	Actions      []string
+	Tags         map[string]string
+}
+
+// who names the caller in reasons.
+func (r Request) who() string {
+	if r.PrincipalArn != "" {
+		return r.PrincipalArn
+	}
+	return r.Service
 }
 
 // context returns the request's condition keys (lower-case, as IAM matches
@@ -30,6 +45,12 @@ func (r Request) context() map[string][]string {
 	if len(keys) > 0 {
 		slices.Sort(keys)
 		ctx["aws:tagkeys"] = keys
+	}
+	if r.PrincipalArn != "" {
+		ctx["aws:principalarn"] = []string{r.PrincipalArn}
+	}
+	if r.ExternalID != "" {
+		ctx["sts:externalid"] = []string{r.ExternalID}
 	}
 	return ctx
 }
@@ -120,13 +141,13 @@ func EvaluateTrust(doc string, req Request) (Decision, error) {
 			if name == "" {
 				name = fmt.Sprintf("statement %d", i)
 			}
-			applies, reason, err := s.applies(req.Service, action, ctx)
+			applies, reason, err := s.applies(req, action, ctx)
 			if err != nil {
 				return Decision{}, fmt.Errorf("%s: %w", name, err)
 			}
 			switch {
 			case applies && s.Effect == "Deny":
-				return Decision{Allowed: false, Reason: fmt.Sprintf("%s denies %s to %s", name, action, req.Service)}, nil
+				return Decision{Allowed: false, Reason: fmt.Sprintf("%s denies %s to %s", name, action, req.who())}, nil
 			case applies && s.Effect == "Allow":
 				allowed = true
 			case !applies && reason != "":
@@ -134,7 +155,7 @@ func EvaluateTrust(doc string, req Request) (Decision, error) {
 			}
 		}
 		if !allowed {
-			msg := fmt.Sprintf("no statement allows %s to %s", req.Service, action)
+			msg := fmt.Sprintf("no statement allows %s to %s", req.who(), action)
 			if len(why) > 0 {
 				msg += " (" + strings.Join(why, "; ") + ")"
 			}
@@ -147,7 +168,7 @@ func EvaluateTrust(doc string, req Request) (Decision, error) {
 // applies tells whether the statement covers service doing action in ctx;
 // when it does not because of a principal or condition, reason says why
 // (an action it does not name needs no explanation).
-func (s statement) applies(service, action string, ctx map[string][]string) (bool, string, error) {
+func (s statement) applies(req Request, action string, ctx map[string][]string) (bool, string, error) {
 	if s.Effect != "Allow" && s.Effect != "Deny" {
 		return false, "", fmt.Errorf("effect %q is neither Allow nor Deny", s.Effect)
 	}
@@ -157,12 +178,12 @@ func (s statement) applies(service, action string, ctx map[string][]string) (boo
 	if !slices.ContainsFunc(s.Action, func(p string) bool { return wildcardMatch(strings.ToLower(p), strings.ToLower(action)) }) {
 		return false, "", nil
 	}
-	ok, err := principalMatches(s.Principal, service)
+	ok, err := principalMatches(s.Principal, req)
 	if err != nil {
 		return false, "", err
 	}
 	if !ok {
-		return false, fmt.Sprintf("principal %s is not %s", s.Principal, service), nil
+		return false, fmt.Sprintf("principal %s is not %s", s.Principal, req.who()), nil
 	}
 	for _, op := range sortedKeys(s.Condition) {
 		for _, key := range sortedKeys(s.Condition[op]) {
@@ -182,7 +203,7 @@ func (s statement) applies(service, action string, ctx map[string][]string) (boo
 	return true, "", nil
 }
 
-func principalMatches(raw json.RawMessage, service string) (bool, error) {
+func principalMatches(raw json.RawMessage, req Request) (bool, error) {
 	if len(raw) == 0 {
 		return false, fmt.Errorf("a trust policy statement needs a Principal")
 	}
@@ -194,7 +215,16 @@ func principalMatches(raw json.RawMessage, service string) (bool, error) {
 	if err := json.Unmarshal(raw, &byType); err != nil {
 		return false, fmt.Errorf("principal %s: %w", raw, err)
 	}
-	return slices.Contains(byType["Service"], service), nil
+	if req.PrincipalArn == "" {
+		return slices.Contains(byType["Service"], req.Service), nil
+	}
+	// An AWS principal: the account (its root ARN, or the bare ID) stands
+	// for every identity in it that its own policies let through; a role
+	// ARN for that role.
+	account := strings.Split(req.PrincipalArn, ":")[4]
+	return slices.ContainsFunc(byType["AWS"], func(p string) bool {
+		return p == req.PrincipalArn || p == account || (strings.HasSuffix(p, ":root") && strings.Split(p, ":")[4] == account)
+	}), nil
 }
 
 // conditionHolds evaluates one operator/key pair; values of a key are ORed.
@@ -218,7 +248,7 @@ func conditionHolds(op, key string, want []string, ctx map[string][]string) (boo
 		match, negated = func(p, v string) bool { return p == v }, true
 	case "StringEqualsIgnoreCase":
 		match = strings.EqualFold
-	case "StringLike":
+	case "StringLike", "ArnEquals", "ArnLike":
 		match = wildcardMatch
 	case "StringNotLike":
 		match, negated = wildcardMatch, true

@@ -90,8 +90,28 @@ func TestEvaluateTrust(t *testing.T) {
 			req: Request{Service: Audience, Actions: []string{"sts:AssumeRole"}}},
 		{name: "unsupported operator is an error, not a guess",
 			doc: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole"],
-				"Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:eks:*"}}}]}`,
-			req: Request{Service: Audience, Actions: []string{"sts:AssumeRole"}}, err: `operator "ArnLike" is not supported`},
+				"Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":"3600"}}}]}`,
+			req: Request{Service: Audience, Actions: []string{"sts:AssumeRole"}}, err: `operator "NumericLessThan" is not supported`},
+		// Role chaining: the target role's trust as docs/cross-account.md
+		// gives it, asked by the first role's session.
+		{name: "target trust, tags on: the first role with the tags", allowed: true,
+			doc: targetTrustTags, req: chain(first, "", sharedTags("reports-reader"), "sts:AssumeRole", "sts:TagSession")},
+		{name: "target trust, tags on: another role of the account", allowed: false,
+			doc: targetTrustTags, req: chain("arn:aws:iam::111122223333:role/other", "", sharedTags("reports-reader"), "sts:AssumeRole", "sts:TagSession"),
+			reason: []string{"aws:PrincipalARN"}},
+		{name: "target trust, tags on: the first role's name in another account", allowed: false,
+			doc: targetTrustTags, req: chain("arn:aws:iam::444455556666:role/shared-eks-reports-reader", "", sharedTags("reports-reader"), "sts:AssumeRole", "sts:TagSession"),
+			reason: []string{"principal"}},
+		{name: "target trust, tags on: another service account's tags", allowed: false,
+			doc: targetTrustTags, req: chain(first, "", sharedTags("other"), "sts:AssumeRole", "sts:TagSession"),
+			reason: []string{"kubernetes-service-account"}},
+		{name: "target trust, tags off: the right external ID", allowed: true,
+			doc: targetTrustExternal, req: chain(archive, "eu-west-1/111122223333/shared-eks/analytics/archive-reader", nil, "sts:AssumeRole")},
+		{name: "target trust, tags off: a wrong external ID", allowed: false,
+			doc: targetTrustExternal, req: chain(archive, "eu-west-1/111122223333/shared-eks/analytics/other", nil, "sts:AssumeRole"),
+			reason: []string{"sts:ExternalId"}},
+		{name: "target trust, tags off: no external ID", allowed: false,
+			doc: targetTrustExternal, req: chain(archive, "", nil, "sts:AssumeRole"), reason: []string{"sts:ExternalId"}},
 		{name: "NotPrincipal is an error",
 			doc: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotPrincipal":{"Service":"x"},"Action":["sts:AssumeRole"]}]}`,
 			req: Request{Service: Audience, Actions: []string{"sts:AssumeRole"}}, err: "NotPrincipal"},
@@ -138,4 +158,36 @@ func TestSessionName(t *testing.T) {
 			t.Errorf("%q is longer than STS's 64 characters", got)
 		}
 	}
+}
+
+const (
+	first   = "arn:aws:iam::111122223333:role/shared-eks-reports-reader"
+	archive = "arn:aws:iam::111122223333:role/shared-eks-archive-reader"
+	// The documents docs/cross-account.md shows for Pulumi.crossaccount.yaml.
+	targetTrustTags = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+  "Principal":{"AWS":"arn:aws:iam::111122223333:root"},
+  "Action":["sts:AssumeRole","sts:TagSession"],
+  "Condition":{"StringEquals":{
+    "aws:RequestTag/eks-cluster-arn":"arn:aws:eks:eu-west-1:111122223333:cluster/shared-eks",
+    "aws:RequestTag/kubernetes-namespace":"analytics",
+    "aws:RequestTag/kubernetes-service-account":"reports-reader"},
+   "ArnEquals":{"aws:PrincipalARN":"arn:aws:iam::111122223333:role/shared-eks-reports-reader"}}}]}`
+	targetTrustExternal = `{"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},
+   "Action":"sts:AssumeRole",
+   "Condition":{"StringEquals":{"sts:ExternalId":"eu-west-1/111122223333/shared-eks/analytics/archive-reader"},
+                "ArnEquals":{"aws:PrincipalARN":"arn:aws:iam::111122223333:role/shared-eks-archive-reader"}}},
+  {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:TagSession"}]}`
+)
+
+// chain is the request EKS makes of the target role with the first role's
+// session.
+func chain(principal, externalID string, tags map[string]string, actions ...string) Request {
+	return Request{PrincipalArn: principal, ExternalID: externalID, Tags: tags, Actions: actions}
+}
+
+// sharedTags are the session tags of a pod in shared-eks's analytics
+// namespace.
+func sharedTags(sa string) map[string]string {
+	return SessionTags("arn:aws:eks:eu-west-1:111122223333:cluster/shared-eks", "shared-eks", "analytics", sa, "verify-x", "uid-1")
 }

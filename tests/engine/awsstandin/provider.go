@@ -70,7 +70,9 @@ type resourceKind struct {
 	// deleteBeforeReplace is what pulumi-aws itself reports for the type.
 	deleteBeforeReplace bool
 
-	check  func(c *checkInput) (resource.PropertyMap, []*pulumirpc.CheckFailure)
+	check func(c *checkInput) (resource.PropertyMap, []*pulumirpc.CheckFailure)
+	// diff replaces the generic diffResource when set.
+	diff   func(k *resourceKind, olds, news resource.PropertyMap) *pulumirpc.DiffResponse
 	create func(ctx context.Context, a *clients, news resource.PropertyMap, timeout time.Duration) (string, resource.PropertyMap, error)
 	// read returns id "" when the resource no longer exists.
 	read   func(ctx context.Context, a *clients, id string, state resource.PropertyMap) (string, resource.PropertyMap, error)
@@ -375,6 +377,9 @@ func (p *standin) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirp
 	news, err := unmarshal("news", req.GetNews())
 	if err != nil {
 		return nil, err
+	}
+	if k.diff != nil {
+		return k.diff(k, olds, news), nil
 	}
 	return diffResource(k, olds, news), nil
 }

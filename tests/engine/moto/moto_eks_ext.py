@@ -437,7 +437,7 @@ def _assoc_view(a: dict[str, Any]) -> dict[str, Any]:
         "modifiedAt": a["modifiedAt"],
         "disableSessionTags": a["disableSessionTags"],
     }
-    for key in ("ownerArn", "targetRoleArn", "externalId"):
+    for key in ("ownerArn", "targetRoleArn", "externalId", "policy"):
         if a.get(key):
             view[key] = a[key]
     return view
@@ -485,6 +485,7 @@ def create_association(ctx: dict[str, Any], cluster_name: str, body: dict[str, A
         "disableSessionTags": bool(body.get("disableSessionTags", False)),
         "targetRoleArn": target,
         "externalId": str(uuid.uuid4()) if target else None,
+        "policy": body.get("policy") or None,
         "_token": token,
     }
     cluster.ext_associations[assoc_id] = assoc
@@ -514,6 +515,8 @@ def update_association(ctx: dict[str, Any], cluster_name: str, assoc_id: str, bo
         assoc["roleArn"] = body["roleArn"]
     if "disableSessionTags" in body and body["disableSessionTags"] is not None:
         assoc["disableSessionTags"] = bool(body["disableSessionTags"])
+    if "policy" in body:
+        assoc["policy"] = body.get("policy") or None
     if "targetRoleArn" in body:
         target = body.get("targetRoleArn") or None
         if target:
