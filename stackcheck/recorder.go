@@ -28,6 +28,9 @@ type Registration struct {
 	URN    string
 	// ImportID is set when the program takes an existing object over.
 	ImportID string
+	// AliasTypes are the types the resource may have had before (aliases
+	// that change its type), from alias specs or alias URNs.
+	AliasTypes []string
 }
 
 // NewRegistration captures a registration's inputs and options; URN is left
@@ -40,6 +43,16 @@ func NewRegistration(args pulumi.MockResourceArgs) *Registration {
 		reg.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		reg.Remote = rpc.GetRemote()
 		reg.ImportID = rpc.GetImportId()
+		for _, a := range rpc.GetAliases() {
+			if spec := a.GetSpec(); spec != nil && spec.GetType() != "" {
+				reg.AliasTypes = append(reg.AliasTypes, spec.GetType())
+			} else if u := a.GetUrn(); u != "" {
+				reg.AliasTypes = append(reg.AliasTypes, string(resource.URN(u).Type()))
+			}
+		}
+		for _, u := range rpc.GetAliasURNs() {
+			reg.AliasTypes = append(reg.AliasTypes, string(resource.URN(u).Type()))
+		}
 	}
 	return reg
 }

@@ -3,6 +3,7 @@ package tests
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -64,6 +65,11 @@ func TestCloudControlDesiredStateForEachCombination(t *testing.T) {
 			}
 			if !cc.DeleteBeforeReplace {
 				t.Error("the Cloud Control association must be replaced delete-first: one association per service account")
+			}
+			// A workload moving from the native association replaces that
+			// one (delete first) instead of creating beside it.
+			if !slices.Equal(cc.AliasTypes, []string{tAssociation}) {
+				t.Errorf("Cloud Control association aliases types %v, want [%s]", cc.AliasTypes, tAssociation)
 			}
 			if !rec.dependsOn(cc, rec.get(t, tRole, "pod-identity-app-role")) {
 				t.Error("the association must wait for the role")
@@ -303,5 +309,16 @@ func TestChainingPolicyCountsAgainstTheInlineQuota(t *testing.T) {
 	_, _, err := runWorkloads(t, workload(`,"targetRoleArn":"`+targetRole+`"`))
 	if want := "eks-pod-identity:workloads[0].inlinePolicies: add up to 10301 characters without whitespace (with the eks-pod-identity-target-role policy targetRoleArn adds: 161); IAM allows 10240"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("error = %v, want it to say %q", err, want)
+	}
+}
+
+// The way back: the native association aliases the Cloud Control type, so
+// a workload that drops its session controls replaces its Cloud Control
+// association, delete first, under the same name.
+func TestNativeAssociationAliasesTheCloudControlOne(t *testing.T) {
+	rec, _ := runDev(t)
+	a := rec.get(t, tAssociation, "pod-identity-pod-id-sa-association")
+	if !slices.Equal(a.AliasTypes, []string{tCloudControl}) || !a.DeleteBeforeReplace {
+		t.Errorf("native association: aliases types %v, delete-first %v; want [%s], true", a.AliasTypes, a.DeleteBeforeReplace, tCloudControl)
 	}
 }

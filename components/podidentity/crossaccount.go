@@ -21,6 +21,14 @@ import (
 // every other workload keeps the native resource.
 const CloudControlAssociationType = "AWS::EKS::PodIdentityAssociation"
 
+// The Pulumi types of a workload's association, native or through Cloud
+// Control; each aliases the other, so a move between them is a
+// replacement of one resource.
+const (
+	NativeAssociationType    = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+	cloudControlResourceType = "aws:cloudcontrol/resource:Resource"
+)
+
 // TargetRolePolicyName is the inline policy that lets the workload's role
 // chain into its target role.
 const TargetRolePolicyName = "eks-pod-identity-target-role"
@@ -202,6 +210,11 @@ func (c *PodIdentity) associateViaCloudControl(ctx *pulumi.Context, name string,
 	}, c.childOpts(
 		// Same reason as the native association: one per service account.
 		pulumi.DeleteBeforeReplace(true),
+		// A workload moving from the native association keeps its URN but
+		// for the type: the alias makes the engine replace that one,
+		// delete first, instead of creating this one beside it (which EKS
+		// refuses: one association per service account).
+		pulumi.Aliases([]pulumi.Alias{{Type: pulumi.String(NativeAssociationType)}}),
 		c.waitForArgs(),
 	)...)
 	if err != nil {

@@ -324,6 +324,8 @@ func (c *PodIdentity) associate(ctx *pulumi.Context, name string, w Workload, re
 		// One association per cluster, namespace and service account: a
 		// create-before-delete replacement would answer ResourceInUseException.
 		pulumi.DeleteBeforeReplace(true),
+		// Moving back from the Cloud Control association: see there.
+		pulumi.Aliases([]pulumi.Alias{{Type: pulumi.String(cloudControlResourceType)}}),
 		c.waitForArgs(),
 	)...)...)
 	if err != nil {

@@ -31,8 +31,10 @@ pod identity association routes) with two additions.
    What moto evaluates (moto 5.2.1, moto/iam/access_control.py): Effect,
    Action/NotAction and Resource with * wildcards, an explicit Deny winning;
    Conditions only as StringEquals against sts:ExternalId (other keys are
-   skipped). It does NOT evaluate permissions boundaries, session policies,
-   resource policies (bucket policies), SCPs, or aws:PrincipalTag conditions
+   skipped). Session policies are added here (_patch_session_policy): an
+   AssumeRole session's request must also be allowed by the session policy
+   it was made with, as IAM intersects the two. moto does NOT evaluate
+   permissions boundaries, resource policies (bucket policies), SCPs, or aws:PrincipalTag conditions
    (moto drops AssumeRole session tags). sts:GetCallerIdentity is always
    allowed, as on AWS. The resource of an S3 call is the bucket or object ARN.
    Turn the check off at run time with POST /moto-ext/config {"iamAuth": 0}.
@@ -102,6 +104,26 @@ def _patch_signature_check() -> None:
     access_control.IAMRequestBase._create_aws_request = create_aws_request
 
 
+def _patch_session_policy() -> None:
+    from moto.iam import access_control
+    from moto.sts.models import sts_backends
+
+    original = access_control.IAMRequestBase.check_action_permitted
+
+    def check_action_permitted(self: Any, resource: str) -> None:
+        original(self, resource)
+        key = self._access_key
+        if self._action == "sts:GetCallerIdentity" or not isinstance(key, access_control.AssumedRoleAccessKey):
+            return
+        for role in sts_backends[key.account_id][key.partition].assumed_roles:
+            if role.access_key_id == key._access_key_id and getattr(role, "policy", None):
+                result = access_control.IAMPolicy(role.policy).is_action_permitted(self._action, resource)
+                if result != access_control.PermissionResult.PERMITTED:
+                    self._raise_access_denied()
+
+    access_control.IAMRequestBase.check_action_permitted = check_action_permitted
+
+
 def enforced(environ: dict[str, Any]) -> bool:
     """Whether moto checks this request's signature and IAM permissions."""
     if not ext._settings.get("iamAuth"):
@@ -162,6 +184,7 @@ class EngineApp:
 
 def make_app() -> Any:
     _patch_signature_check()
+    _patch_session_policy()
     # Inside the fault injector: a held answer must not hold the IAM
     # switch's lock, or every other request would wait behind it.
     return _ext_make_app(wrap=EngineApp)

@@ -119,3 +119,112 @@ func TestTargetRoleInASecondAccount(t *testing.T) {
 	}
 	expectNoChanges(e.ctx, t, s)
 }
+
+// TestSessionPolicyDenyingTheAccessCheckFailsUp: session tags off (so
+// trust open) and a session policy that denies S3. The role itself may
+// read S3 (AmazonS3ReadOnlyAccess); the pod's session may not, as IAM
+// intersects the role's policies with the session policy (the moto
+// stand-in does, moto_engine.py). The identity is right, the access check
+// is refused, and `up` fails with the Job's log saying so.
+func TestSessionPolicyDenyingTheAccessCheckFailsUp(t *testing.T) {
+	e := newEnv(t)
+	e.registerCluster(devCluster, devRegion)
+	const name = "verify-session"
+	v := e.verifyStack(t, name, func(w map[string]any) {
+		w["verifyDeadlineSeconds"] = 120
+		w["disableSessionTags"] = true
+		w["trust"] = "open"
+		w["sessionPolicy"] = map[string]any{"Version": "2012-10-17", "Statement": []any{
+			map[string]any{"Effect": "Allow", "Action": "*", "Resource": "*"},
+			map[string]any{"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
+		}}
+	})
+	err := v.up()
+	if err == nil {
+		t.Fatal("up succeeded: the session policy's Deny did not reach the access check")
+	}
+	_, logs := e.failedVerification(t, name, "pod-id-sa")
+	for _, want := range []string{"PASS identity: arn:aws:sts::", "assumed-role/Verify-" + name + "/eks-", "FAIL access: expected aws s3 ls to exit 0", "AccessDenied"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the Job's log does not say %q", want)
+		}
+	}
+	desc, derr := e.eksIn(devRegion).DescribePodIdentityAssociation(e.ctx, &eks.DescribePodIdentityAssociationInput{
+		ClusterName: aws.String(devCluster), AssociationId: v.association().AssociationId})
+	if derr != nil {
+		t.Fatal(derr)
+	}
+	if !aws.ToBool(desc.Association.DisableSessionTags) || !strings.Contains(aws.ToString(desc.Association.Policy), `"Deny"`) {
+		t.Errorf("the association has disableSessionTags %v and policy %q", aws.ToBool(desc.Association.DisableSessionTags), aws.ToString(desc.Association.Policy))
+	}
+	t.Logf("pulumi up failed as it should: %v", err)
+}
+
+// TestMoveBetweenNativeAndCloudControlAssociation: the dev workload turns
+// session tags off (which only the Cloud Control association can express)
+// and back. Each move replaces the association under the same name, delete
+// first, because each type aliases the other: no "already exists" from EKS
+// (one association per service account), one association after, and a
+// preview with no changes. Without the aliases the move fails: the new
+// resource is created beside the old one.
+func TestMoveBetweenNativeAndCloudControlAssociation(t *testing.T) {
+	e := newEnv(t)
+	s := e.devStack(t, "move")
+	dir := s.Workspace().WorkDir()
+	state := func() (typ string, disabled bool) {
+		t.Helper()
+		var types []string
+		for _, r := range exportState(t, s).Resources {
+			if strings.HasSuffix(r.URN, "::pod-identity-pod-id-sa-association") {
+				types = append(types, r.Type)
+			}
+		}
+		if len(types) != 1 {
+			t.Fatalf("the state holds association resources of types %v, want one", types)
+		}
+		as := e.associations(devRegion, devCluster)
+		if len(as) != 1 {
+			t.Fatalf("associations in EKS: %+v", as)
+		}
+		d, err := e.eksIn(devRegion).DescribePodIdentityAssociation(e.ctx, &eks.DescribePodIdentityAssociationInput{ClusterName: aws.String(devCluster), AssociationId: as[0].AssociationId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return types[0], aws.ToBool(d.Association.DisableSessionTags)
+	}
+	move := func(tagsOff bool, wantType string) {
+		t.Helper()
+		e.editStack(dir, "move", func(cfg config.Map) {
+			workloads(t, cfg, func(ws []map[string]any) {
+				if tagsOff {
+					ws[0]["disableSessionTags"], ws[0]["trust"] = true, "open"
+				} else {
+					delete(ws[0], "disableSessionTags")
+					delete(ws[0], "trust")
+				}
+			})
+		})
+		res, err := s.Up(e.ctx, upOpts(t)...)
+		if err != nil {
+			t.Fatalf("up with session tags off=%v: %v", tagsOff, err)
+		}
+		// The association, and the verification Job, which runs again
+		// whenever the identity it proves changes.
+		if n := (*res.Summary.ResourceChanges)["replace"]; n != 2 || (*res.Summary.ResourceChanges)["create"] != 0 {
+			t.Errorf("the move: %v, want the association and the Job replaced, nothing created", *res.Summary.ResourceChanges)
+		}
+		typ, disabled := state()
+		if typ != wantType || disabled != tagsOff {
+			t.Errorf("after the move: association of type %s, disableSessionTags %v; want %s, %v", typ, disabled, wantType, tagsOff)
+		}
+		expectNoChanges(e.ctx, t, s)
+	}
+	if _, err := s.Up(e.ctx, upOpts(t)...); err != nil {
+		t.Fatalf("first up: %v", err)
+	}
+	if typ, _ := state(); typ != "aws:eks/podIdentityAssociation:PodIdentityAssociation" {
+		t.Fatalf("first up made a %s", typ)
+	}
+	move(true, "aws:cloudcontrol/resource:Resource")
+	move(false, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
+}
