@@ -22,6 +22,8 @@ import (
 var Excluded = map[string]string{
 	"Args.DependsOn": "resources of the consumer's program: the dependsOn resource option on the component, which Construct passes on as Args.DependsOn",
 	"Args.Adopt":     "adoption is decided by the stack's pre-flight lookups, which only the Go program runs",
+	"Workload.TargetRole": "it needs an explicit AWS provider for the target account, which a schema input cannot carry: " +
+		"a consumer in another language creates the target role with its own provider (its trust is the output targetTrustPolicy) and sets targetRoleArn",
 }
 
 // Required are the inputs the schema requires: those the component refuses

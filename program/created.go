@@ -86,6 +86,9 @@ func deployCreated(ctx *pulumi.Context, settings stackconfig.Settings) (*Deploym
 	if created.NodeGroup != nil {
 		args.DependsOn = append(args.DependsOn, created.NodeGroup)
 	}
+	if args, err = withTargetProviders(ctx, settings, args); err != nil {
+		return nil, err
+	}
 	pi, err := podidentity.NewPodIdentity(ctx, stackconfig.ComponentName, args, pulumi.Providers(k8sProvider))
 	if err != nil {
 		return nil, err

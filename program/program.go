@@ -122,6 +122,9 @@ func DeployWith(ctx *pulumi.Context, lookups *discover.Lookups) (*Deployment, er
 
 	args.ClusterName = pulumi.String(cluster.Name)
 	args.ClusterArn = pulumi.String(cluster.Arn)
+	if args, err = withTargetProviders(ctx, settings, args); err != nil {
+		return nil, err
+	}
 	pi, err := podidentity.NewPodIdentity(ctx, stackconfig.ComponentName, args, pulumi.Providers(k8sProvider))
 	if err != nil {
 		return nil, err

@@ -47,7 +47,7 @@ const (
 
 // Keys lists the project's keys in the order the README documents them.
 var Keys = []string{KeyClusterName, KeyCreateCluster, KeyManageAgent, KeyAgentVersion, KeyPreserveAgent,
-	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads, KeyAdopt, KeyAdoptRepoint, KeyAllowUnknownRegion, KeyStackID}
+	KeyAwsCliImage, KeyKubeconfig, KeyKubeContext, KeyTags, KeyWorkloads, KeyAdopt, KeyAdoptRepoint, KeyAllowUnknownRegion, KeyStackID, KeyTargetAccounts}
 
 // Settings is the stack configuration, parsed and checked.
 type Settings struct {
@@ -76,6 +76,8 @@ type Settings struct {
 	Repoint bool
 	// StackID is stackId: empty unless the user sets the stack's ID.
 	StackID string
+	// TargetAccounts are targetAccounts, by name.
+	TargetAccounts map[string]TargetAccount
 }
 
 // ConfigError lists every problem found in the stack configuration, each
@@ -118,10 +120,13 @@ func Parse(raw map[string]string, env func(string) string) (Settings, error) {
 			Version:  p.str(KeyAgentVersion, ""),
 			Preserve: p.boolean(KeyPreserveAgent, false),
 		},
-		Image:     p.str(KeyAwsCliImage, podidentity.DefaultImage),
-		Tags:      p.tags(),
-		Workloads: p.workloads(),
+		Image: p.str(KeyAwsCliImage, podidentity.DefaultImage),
+		Tags:  p.tags(),
 	}
+	var targetNames []string
+	s.Component.Workloads, targetNames = p.workloads()
+	s.TargetAccounts = p.targetAccounts()
+	p.resolveTargetRoles(s.Component.Workloads, targetNames, s.TargetAccounts)
 
 	s.Create = p.createCluster(s, time.Now())
 	switch {
@@ -269,17 +274,20 @@ func (p *parser) tags() map[string]string {
 // workloads decodes each workload on its own so a problem names its index,
 // and refuses unknown keys, each once with the closest field name: a typo
 // such as `serviceAcount` must not be silently ignored.
-func (p *parser) workloads() []podidentity.Workload {
+// The second result is each workload's targetRole.account, "" for none.
+func (p *parser) workloads() ([]podidentity.Workload, []string) {
 	v, ok := p.raw[Key(KeyWorkloads)]
 	if !ok {
-		return nil // reported by the component's "is empty" rule
+		return nil, nil // reported by the component's "is empty" rule
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal([]byte(v), &items); err != nil {
 		p.problem(KeyWorkloads, "is not a list of workload objects: %v", err)
-		return nil
+		return nil, nil
 	}
 	workloads := make([]podidentity.Workload, 0, len(items))
+	targetNames := make([]string, 0, len(items))
+	targetAllowed := jsonKeys[targetRoleConfig]()
 	allowed := jsonKeys[workloadConfig]()
 	for i, item := range items {
 		at := fmt.Sprintf("%s[%d]", KeyWorkloads, i)
@@ -300,9 +308,20 @@ func (p *parser) workloads() []podidentity.Workload {
 		if err := w.readSessionPolicy(os.ReadFile); err != nil {
 			p.problems = append(p.problems, Key(at+".sessionPolicy")+": "+err.Error())
 		}
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(item, &fields) == nil && fields["targetRole"] != nil {
+			for _, k := range unknownKeys(fields["targetRole"], targetAllowed) {
+				p.problems = append(p.problems, Key(at+".targetRole")+fmt.Sprintf(": unknown key %q (allowed: %s)", k, strings.Join(targetAllowed, ", ")))
+			}
+		}
+		name := ""
+		if w.TargetRole != nil {
+			name = w.TargetRole.Account
+		}
 		workloads = append(workloads, w.toComponent())
+		targetNames = append(targetNames, name)
 	}
-	return workloads
+	return workloads, targetNames
 }
 
 // unknownKeys returns the keys of a workload object that are not exactly

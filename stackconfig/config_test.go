@@ -148,8 +148,47 @@ func TestParseRefusals(t *testing.T) {
 			"eks-pod-identity:workloads[0]: is a string, expected an object with serviceAccount and optional settings"},
 		{"unknown workload key", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAcount":"a"}]` },
 			`eks-pod-identity:workloads[0]: unknown key "serviceAcount" (did you mean serviceAccount?)`},
+		{"target role in an account the stack does not name", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","targetRole":{"account":"data","roleName":"Reader"}}]`
+		}, `eks-pod-identity:workloads[0].targetRole.account: "data" is not an entry of targetAccounts (defined: ): the stack creates target roles only in accounts it names there`},
+		{"target role without an account", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","targetRole":{"roleName":"Reader"}}]`
+		}, `eks-pod-identity:workloads[0].targetRole.account: is required: the name of an entry of targetAccounts`},
+		{"target role misspelt key", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","targetRole":{"acount":"data","roleName":"Reader"}}]`
+		}, `eks-pod-identity:workloads[0].targetRole: unknown key "acount" (allowed: account, policyArns, roleName)`},
+		{"target role and target role ARN", func(c map[string]string) {
+			c["eks-pod-identity:targetAccounts"] = `{"data":{"accountId":"222233334444","roleArn":"arn:aws:iam::222233334444:role/Deployer"}}`
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","targetRoleArn":"arn:aws:iam::222233334444:role/X","targetRole":{"account":"data","roleName":"Reader"}}]`
+		}, `eks-pod-identity:workloads[0].targetRole: is set together with targetRoleArn "arn:aws:iam::222233334444:role/X": targetRole creates the role and names it; set one`},
+		{"target role name too long", func(c map[string]string) {
+			c["eks-pod-identity:targetAccounts"] = `{"data":{"accountId":"222233334444","roleArn":"arn:aws:iam::222233334444:role/Deployer"}}`
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","targetRole":{"account":"data","roleName":"` + strings.Repeat("r", 65) + `"}}]`
+		}, `eks-pod-identity:workloads[0].targetRole.roleName: "` + strings.Repeat("r", 65) + `" is not an IAM role name`},
+		{"target role on a preset an add-on owns", func(c map[string]string) {
+			c["eks-pod-identity:targetAccounts"] = `{"data":{"accountId":"222233334444","roleArn":"arn:aws:iam::222233334444:role/Deployer"}}`
+			c["eks-pod-identity:workloads"] = `[{"preset":"ebs-csi","targetRole":{"account":"data","roleName":"Reader"}}]`
+		}, `eks-pod-identity:workloads[0].targetRole: is set on preset "ebs-csi"`},
+		{"target account ID not 12 digits", func(c map[string]string) {
+			c["eks-pod-identity:targetAccounts"] = `{"data":{"accountId":"2222","roleArn":"arn:aws:iam::222233334444:role/Deployer"}}`
+		}, `eks-pod-identity:targetAccounts.data.accountId: "2222" is not an AWS account ID: 12 digits`},
+		{"target account role in another account", func(c map[string]string) {
+			c["eks-pod-identity:targetAccounts"] = `{"data":{"accountId":"222233334444","roleArn":"arn:aws:iam::999988887777:role/Deployer"}}`
+		}, `eks-pod-identity:targetAccounts.data.roleArn: "arn:aws:iam::999988887777:role/Deployer" is in account 999988887777, not 222233334444`},
+		{"target account role not a role ARN", func(c map[string]string) {
+			c["eks-pod-identity:targetAccounts"] = `{"data":{"accountId":"222233334444","roleArn":"Deployer"}}`
+		}, `eks-pod-identity:targetAccounts.data.roleArn: "Deployer" is not an IAM role ARN`},
+		{"target account misspelt key", func(c map[string]string) {
+			c["eks-pod-identity:targetAccounts"] = `{"data":{"accountID":"222233334444","roleArn":"arn:aws:iam::222233334444:role/Deployer"}}`
+		}, `eks-pod-identity:targetAccounts.data: unknown key "accountID" (allowed: accountId, externalId, roleArn)`},
+		{"target account name", func(c map[string]string) {
+			c["eks-pod-identity:targetAccounts"] = `{"Data_Lake":{"accountId":"222233334444","roleArn":"arn:aws:iam::222233334444:role/Deployer"}}`
+		}, `eks-pod-identity:targetAccounts.Data_Lake: "Data_Lake" is not an account name`},
+		{"two entries for one account", func(c map[string]string) {
+			c["eks-pod-identity:targetAccounts"] = `{"a":{"accountId":"222233334444","roleArn":"arn:aws:iam::222233334444:role/D"},"b":{"accountId":"222233334444","roleArn":"arn:aws:iam::222233334444:role/E"}}`
+		}, `eks-pod-identity:targetAccounts.b.accountId: 222233334444 is also the account of targetAccounts.a: one entry per account`},
 		{"unknown workload key, nothing close", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","zzz":1}]` },
-			`eks-pod-identity:workloads[0]: unknown key "zzz" (allowed: accessCheck, bucketArns, createNamespace, disableSessionTags, externalServiceAccount, hostedZoneArns, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, preset, roleDescription, roleName, rolePath, serviceAccount, sessionPolicy, tags, targetRoleArn, testPod, testPodName, trust, verify, verifyDeadlineSeconds)`},
+			`eks-pod-identity:workloads[0]: unknown key "zzz" (allowed: accessCheck, bucketArns, createNamespace, disableSessionTags, externalServiceAccount, hostedZoneArns, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, preset, roleDescription, roleName, rolePath, serviceAccount, sessionPolicy, tags, targetRole, targetRoleArn, testPod, testPodName, trust, verify, verifyDeadlineSeconds)`},
 		{"wrong type in workload", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","testPod":"yes"}]`
 		},

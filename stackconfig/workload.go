@@ -39,6 +39,7 @@ type workloadConfig struct {
 	TargetRoleArn          string                    `json:"targetRoleArn"`
 	DisableSessionTags     bool                      `json:"disableSessionTags"`
 	SessionPolicy          policyDocument            `json:"sessionPolicy"`
+	TargetRole             *targetRoleConfig         `json:"targetRole"`
 }
 
 func (w workloadConfig) toComponent() podidentity.Workload {
@@ -75,7 +76,17 @@ func (w workloadConfig) toComponent() podidentity.Workload {
 		TargetRoleArn:          w.TargetRoleArn,
 		DisableSessionTags:     w.DisableSessionTags,
 		SessionPolicy:          string(w.SessionPolicy),
+		TargetRole:             w.targetRole(),
 	}
+}
+
+// targetRole is the component's TargetRole with Account still the name in
+// targetAccounts (resolveTargetRoles puts the ID in).
+func (w workloadConfig) targetRole() *podidentity.TargetRole {
+	if w.TargetRole == nil {
+		return nil
+	}
+	return &podidentity.TargetRole{RoleName: w.TargetRole.RoleName, PolicyArns: w.TargetRole.PolicyArns}
 }
 
 // readSessionPolicy replaces a sessionPolicy that is a path (anything not

@@ -35,6 +35,7 @@ func TestWorkloadConfigMapsEveryField(t *testing.T) {
 		Trust: "open", PolicyArns: []string{"arn"}, InlinePolicies: map[string]policyDocument{"i": "{}"},
 		Tags: map[string]string{"k": "v"}, TestPod: true, TestPodName: "p", Verify: true, AccessCheck: "s3 ls", VerifyDeadlineSeconds: 90,
 		TargetRoleArn: "t", DisableSessionTags: true, SessionPolicy: "{}",
+		TargetRole: &targetRoleConfig{Account: "data", RoleName: "Reader", PolicyArns: []string{"p"}},
 	}
 	got := cfg.toComponent()
 	want := podidentity.Workload{
@@ -44,6 +45,8 @@ func TestWorkloadConfigMapsEveryField(t *testing.T) {
 		Trust: podidentity.TrustOpen, PolicyArns: []string{"arn"}, InlinePolicies: map[string]string{"i": "{}"},
 		Tags: map[string]string{"k": "v"}, TestPod: true, TestPodName: "p", Verify: true, AccessCheck: "s3 ls", VerifyDeadlineSeconds: 90,
 		TargetRoleArn: "t", DisableSessionTags: true, SessionPolicy: "{}",
+		// The account stays the name here; Parse puts in its ID.
+		TargetRole: &podidentity.TargetRole{RoleName: "Reader", PolicyArns: []string{"p"}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("toComponent:\n got %+v\nwant %+v", got, want)

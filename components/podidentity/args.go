@@ -168,6 +168,10 @@ type Workload struct {
 	// the target role the trust policy WorkloadResources.TargetTrustPolicy.
 	// Empty: no chaining.
 	TargetRoleArn string
+	// TargetRole creates the target role too, in its account, through an
+	// explicit AWS provider that can create roles there; TargetRoleArn is
+	// then its ARN and must be left empty. Optional.
+	TargetRole *TargetRole
 	// DisableSessionTags stops EKS from adding its six session tags
 	// (PackedPolicyTooLarge is the documented reason). Scoped trust matches
 	// those tags, so it needs Trust: TrustOpen. Default false.
@@ -195,4 +199,25 @@ type Workload struct {
 	// activeDeadlineSeconds), 60 to 1800. Zero means 240: the script's own
 	// minute of retries and three fresh pods fit, a stuck pod does not.
 	VerifyDeadlineSeconds int
+}
+
+// TargetRole is a target role the component creates in its own account,
+// with the trust policy the EKS User Guide gives for role chaining
+// (WorkloadResources.TargetTrustPolicy) and the permissions the pod needs.
+type TargetRole struct {
+	// Account is the target account's 12-digit ID.
+	Account string
+	// RoleName is the role's name in that account.
+	RoleName string
+	// PolicyArns are managed policies attached to the target role: the
+	// pod's permissions.
+	PolicyArns []string
+	// Provider is an AWS provider for the target account, passed to every
+	// resource made there as its provider option.
+	Provider pulumi.ProviderResource
+}
+
+// Arn is the target role's ARN in partition.
+func (t *TargetRole) Arn(partition string) string {
+	return "arn:" + partition + ":iam::" + t.Account + ":role/" + t.RoleName
 }

@@ -76,6 +76,24 @@ func (w Workload) checkSessionControls(ps *Problems, at func(string) string, raw
 			ps.add(at("targetRoleArn"), "%q is in partition %q but the cluster is in %q: a role can only be assumed within its partition", w.TargetRoleArn, m[1], partition)
 		}
 	}
+	if t := raw.TargetRole; t != nil {
+		if raw.TargetRoleArn != "" {
+			ps.add(at("targetRole"), "is set together with targetRoleArn %q: targetRole creates the role and names it; set one", raw.TargetRoleArn)
+		}
+		if !regexp.MustCompile(`^\d{12}$`).MatchString(t.Account) {
+			ps.add(at("targetRole.account"), "%q is not an AWS account ID: 12 digits", t.Account)
+		}
+		if len(t.RoleName) > 64 || !iamNameRe.MatchString(t.RoleName) {
+			ps.add(at("targetRole.roleName"), "%q is not an IAM role name: 1 to 64 characters of letters, digits and +=,.@_-", t.RoleName)
+		}
+		for j, arn := range t.PolicyArns {
+			if m := policyArnRe.FindStringSubmatch(arn); m == nil {
+				ps.add(at(fmt.Sprintf("targetRole.policyArns[%d]", j)), "%q is not an IAM policy ARN: expected arn:<partition>:iam::<account or aws>:policy/[<path>/]<name>", arn)
+			} else if partition != "" && m[1] != partition {
+				ps.add(at(fmt.Sprintf("targetRole.policyArns[%d]", j)), "%q is in partition %q but the cluster is in %q", arn, m[1], partition)
+			}
+		}
+	}
 	if _, clash := w.InlinePolicies[TargetRolePolicyName]; clash && w.TargetRoleArn != "" {
 		ps.add(at("inlinePolicies."+TargetRolePolicyName), "uses the name of the policy the component writes for targetRoleArn: choose another name")
 	}
@@ -83,7 +101,7 @@ func (w Workload) checkSessionControls(ps *Problems, at func(string) string, raw
 		for _, k := range []struct {
 			key string
 			set bool
-		}{{"targetRoleArn", raw.TargetRoleArn != ""}, {"disableSessionTags", raw.DisableSessionTags}, {"sessionPolicy", raw.SessionPolicy != ""}} {
+		}{{"targetRoleArn", raw.TargetRoleArn != ""}, {"targetRole", raw.TargetRole != nil}, {"disableSessionTags", raw.DisableSessionTags}, {"sessionPolicy", raw.SessionPolicy != ""}} {
 			if k.set {
 				ps.add(at(k.key), "is set on preset %q, whose EKS add-on %s can own the service account's association: an add-on's associations carry only a role ARN and a service account (CloudFormation AWS::EKS::Addon PodIdentityAssociation), so the add-on would drop it. Remove %s, or declare the workload without a preset", p.Name, p.Addon, k.key)
 			}
@@ -210,6 +228,9 @@ func (c *PodIdentity) associateViaCloudControl(ctx *pulumi.Context, name string,
 	}, c.childOpts(
 		// Same reason as the native association: one per service account.
 		pulumi.DeleteBeforeReplace(true),
+		// EKS may look the target up: it exists, trusting the first role,
+		// before the association names it.
+		pulumi.DependsOn(res.targetDependencies()),
 		// A workload moving from the native association keeps its URN but
 		// for the type: the alias makes the engine replace that one,
 		// delete first, instead of creating this one beside it (which EKS
@@ -263,4 +284,52 @@ func (c *PodIdentity) targetTrustPolicy(w Workload, res *WorkloadResources) pulu
 	return pulumi.All(c.args.ClusterArn, res.Role.Arn).ApplyT(func(v []any) (string, error) {
 		return TargetTrustPolicy(w, partition, v[0].(string), v[1].(string))
 	}).(pulumi.StringOutput)
+}
+
+// createTargetRole is step 2 again, in the target account, for a workload
+// whose target role the component makes (Workload.TargetRole): the role,
+// trusting exactly the first role for this cluster, namespace and service
+// account (TargetTrustPolicy), and its policies, each through the target
+// account's provider.
+func (c *PodIdentity) createTargetRole(ctx *pulumi.Context, name string, w Workload, res *WorkloadResources) error {
+	t := w.TargetRole
+	if t == nil {
+		return nil
+	}
+	in := pulumi.Provider(t.Provider)
+	role, err := iam.NewRole(ctx, targetRoleResourceName(name, w.Name), &iam.RoleArgs{
+		Name:             pulumi.String(t.RoleName),
+		Description:      pulumi.String(fmt.Sprintf("EKS Pod Identity target role for %s/%s (component %s)", w.Namespace, w.ServiceAccount, name)),
+		AssumeRolePolicy: res.TargetTrustPolicy,
+		Tags:             pulumi.ToStringMap(mergeTags(c.args.Tags, w.Tags)),
+	}, c.childOpts(in)...)
+	if err != nil {
+		return err
+	}
+	res.TargetRole = role
+	for _, arn := range t.PolicyArns {
+		a, err := iam.NewRolePolicyAttachment(ctx, attachmentResourceName(name, w.Name+"-target", arn), &iam.RolePolicyAttachmentArgs{
+			Role:      role.Name,
+			PolicyArn: pulumi.String(arn),
+		}, c.childOpts(in)...)
+		if err != nil {
+			return err
+		}
+		res.TargetAttachments = append(res.TargetAttachments, a)
+	}
+	return nil
+}
+
+// targetDependencies are the target role and its policies, when the
+// component makes them: the association and everything that runs as the
+// service account wait for them.
+func (res *WorkloadResources) targetDependencies() []pulumi.Resource {
+	if res.TargetRole == nil {
+		return nil
+	}
+	deps := []pulumi.Resource{res.TargetRole}
+	for _, a := range res.TargetAttachments {
+		deps = append(deps, a)
+	}
+	return deps
 }

@@ -40,6 +40,9 @@ func (w Workload) withDefaults(partition string) Workload {
 	if w.Trust == "" {
 		w.Trust = TrustScoped
 	}
+	if w.TargetRole != nil && w.TargetRoleArn == "" {
+		w.TargetRoleArn = w.TargetRole.Arn(partition)
+	}
 	// With a target role the pod gets the target's permissions: the
 	// first role needs only the chaining permission the component adds.
 	if w.Preset == "" && w.PolicyArns == nil && len(w.InlinePolicies) == 0 && w.TargetRoleArn == "" {
@@ -131,6 +134,12 @@ func attachmentResourceName(component, workload, policyArn string) string {
 
 func inlinePolicyResourceName(component, workload, policy string) string {
 	return component + "-" + workload + "-inline-" + policy
+}
+
+// targetRoleResourceName is the target role's; its attachments are named
+// as the first role's, with workload "<workload>-target".
+func targetRoleResourceName(component, workload string) string {
+	return component + "-" + workload + "-target-role"
 }
 
 func associationResourceName(component, workload string) string {

@@ -72,10 +72,14 @@ type WorkloadResources struct {
 	// carries instead.
 	Association             *eks.PodIdentityAssociation
 	CloudControlAssociation *cloudcontrol.Resource
-	Namespace               *corev1.Namespace
-	ServiceAccount          *corev1.ServiceAccount
-	TestPod                 *corev1.Pod
-	VerifyJob               *batchv1.Job
+	// TargetRole and TargetAttachments are the target role and its
+	// policies, when the component creates them (Workload.TargetRole).
+	TargetRole        *iam.Role
+	TargetAttachments []*iam.RolePolicyAttachment
+	Namespace         *corev1.Namespace
+	ServiceAccount    *corev1.ServiceAccount
+	TestPod           *corev1.Pod
+	VerifyJob         *batchv1.Job
 
 	// presetPolicies are the rendered documents of the preset's inline
 	// policies, in InlinePolicies order after the workload's own: what the
@@ -157,10 +161,13 @@ func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) 
 	if err = c.allowTargetRole(ctx, name, w, res); err != nil {
 		return nil, fmt.Errorf("allow target role: %w", err)
 	}
+	res.TargetTrustPolicy = c.targetTrustPolicy(w, res)
+	if err = c.createTargetRole(ctx, name, w, res); err != nil {
+		return nil, fmt.Errorf("create target role: %w", err)
+	}
 	if err = c.associate(ctx, name, w, res); err != nil {
 		return nil, fmt.Errorf("create association: %w", err)
 	}
-	res.TargetTrustPolicy = c.targetTrustPolicy(w, res)
 	if msg := w.OpenTrustWarning(); msg != "" {
 		// A warning, not a refusal: the user chose trust: open.
 		if err := ctx.Log.Warn(msg, &pulumi.LogArgs{Resource: res.Role}); err != nil {
@@ -411,6 +418,7 @@ func (c *PodIdentity) identityDependencies(res *WorkloadResources) []pulumi.Reso
 	for _, p := range res.InlinePolicies {
 		deps = append(deps, p)
 	}
+	deps = append(deps, res.targetDependencies()...)
 	if res.ServiceAccount != nil {
 		deps = append(deps, res.ServiceAccount)
 	}

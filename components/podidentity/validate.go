@@ -129,6 +129,13 @@ func (a Args) Validate(name string) error {
 	if a.ClusterArn == nil {
 		ps.add("clusterArn", "is required: scoped trust policies pin the cluster by ARN")
 	}
+	// Providers are made from the settings, so only here, not in
+	// ValidateSettings.
+	for i, w := range a.Workloads {
+		if w.TargetRole != nil && w.TargetRole.Provider == nil {
+			ps.add(fmt.Sprintf("workloads[%d].targetRole", i), "has no provider: the role is made in account %s, which needs an AWS provider that can create roles there", w.TargetRole.Account)
+		}
+	}
 	return ps.err()
 }
 
