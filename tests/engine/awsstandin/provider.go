@@ -286,6 +286,9 @@ func (p *standin) Configure(ctx context.Context, req *pulumirpc.ConfigureRequest
 	if err := retrySettings(&cfg, args); err != nil {
 		return nil, err
 	}
+	if err := assumeRole(ctx, &cfg, args); err != nil {
+		return nil, fmt.Errorf("pulumi-aws stand-in: %w", err)
+	}
 	if os.Getenv("PULUMI_AWS_STANDIN_LOG") != "" {
 		// Debugging aid: log every AWS request, response and retry to stderr
 		// (the engine keeps plugin stderr in its verbose logs).
@@ -306,6 +309,11 @@ func (p *standin) Configure(ctx context.Context, req *pulumirpc.ConfigureRequest
 		if _, err := c.sts.GetCallerIdentity(cctx, &sts.GetCallerIdentityInput{}); err != nil {
 			return nil, fmt.Errorf("pulumi-aws stand-in: validating credentials against %s: %w", endpoint, err)
 		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := checkAllowedAccount(cctx, c, args); err != nil {
+		return nil, fmt.Errorf("pulumi-aws stand-in: %w", err)
 	}
 	p.mu.Lock()
 	p.aws = c

@@ -443,6 +443,10 @@ def _assoc_view(a: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
+def _external_id(ctx: dict[str, Any], cluster_name: str, namespace: str, sa: str) -> str:
+    return f"{ctx['region']}/{ctx['account']}/{cluster_name}/{namespace}/{sa}"
+
+
 def _new_association_id() -> str:
     alphabet = string.ascii_lowercase + string.digits
     return "a-" + "".join(random.choice(alphabet) for _ in range(17))
@@ -484,7 +488,9 @@ def create_association(ctx: dict[str, Any], cluster_name: str, body: dict[str, A
         "modifiedAt": now,
         "disableSessionTags": bool(body.get("disableSessionTags", False)),
         "targetRoleArn": target,
-        "externalId": str(uuid.uuid4()) if target else None,
+        # EKS's external ID for the target role, as the User Guide gives it
+        # (pod-id-assign-target-role): region/account/cluster/namespace/sa.
+        "externalId": _external_id(ctx, cluster_name, namespace, sa) if target else None,
         "policy": body.get("policy") or None,
         "_token": token,
     }
@@ -522,7 +528,7 @@ def update_association(ctx: dict[str, Any], cluster_name: str, assoc_id: str, bo
         if target:
             _check_role_exists(target)
         assoc["targetRoleArn"] = target
-        assoc["externalId"] = (assoc.get("externalId") or str(uuid.uuid4())) if target else None
+        assoc["externalId"] = _external_id(ctx, cluster_name, assoc["namespace"], assoc["serviceAccount"]) if target else None
     assoc["modifiedAt"] = _now()
     return _json(200, {"association": _assoc_view(assoc)})
 

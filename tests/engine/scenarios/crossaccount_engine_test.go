@@ -5,6 +5,7 @@ package scenarios
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -227,4 +228,78 @@ func TestMoveBetweenNativeAndCloudControlAssociation(t *testing.T) {
 	}
 	move(true, "aws:cloudcontrol/resource:Resource")
 	move(false, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
+}
+
+// TestStackCreatesTheTargetRole: the dev workload's target role made by the
+// stack itself (targetAccounts, targetRole) in a third moto account,
+// through a provider that assumes PulumiDeployer there and allows only that
+// account. After `up` the role exists there, not in the cluster's account,
+// with the output trust and its policy; the Job's log shows its identity;
+// nothing changes on a second preview; `destroy` removes it from that
+// account.
+func TestStackCreatesTheTargetRole(t *testing.T) {
+	const account, name = "333344445555", "LedgerReader"
+	e := newEnv(t)
+	ledger := iam.NewFromConfig(agent.InAccount(e.awsConfig("us-east-1"), account))
+	deployerTrust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := ledger.CreateRole(e.ctx, &iam.CreateRoleInput{RoleName: aws.String("PulumiDeployer"), AssumeRolePolicyDocument: aws.String(deployerTrust)}); err != nil {
+		t.Fatal(err)
+	}
+	// Exactly what docs/cross-account.md says the deployer role needs
+	// there: moto enforces it on the provider's session.
+	deployerPolicy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Resource":"*","Action":["iam:CreateRole","iam:GetRole","iam:UpdateAssumeRolePolicy","iam:TagRole","iam:UntagRole","iam:DeleteRole","iam:AttachRolePolicy","iam:DetachRolePolicy","iam:ListAttachedRolePolicies","iam:ListRolePolicies","iam:ListInstanceProfilesForRole"]}]}`
+	if _, err := ledger.PutRolePolicy(e.ctx, &iam.PutRolePolicyInput{RoleName: aws.String("PulumiDeployer"), PolicyName: aws.String("deploy-target-roles"), PolicyDocument: aws.String(deployerPolicy)}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		_, _ = ledger.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String("PulumiDeployer"), PolicyName: aws.String("deploy-target-roles")})
+		_, _ = ledger.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("PulumiDeployer")})
+	})
+	s := e.devStack(t, "xtarget")
+	e.editStack(s.Workspace().WorkDir(), "xtarget", func(cfg config.Map) {
+		cfg[config.MustMakeKey("eks-pod-identity", "targetAccounts")] = config.NewObjectValue(`{"ledger":{"accountId":"` + account + `","roleArn":"arn:aws:iam::` + account + `:role/PulumiDeployer"}}`)
+		workloads(t, cfg, func(ws []map[string]any) {
+			ws[0]["targetRole"] = map[string]any{"account": "ledger", "roleName": name, "policyArns": []string{"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}}
+		})
+	})
+	res, err := s.Up(e.ctx, upOpts(t)...)
+	if err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	w, _ := res.Outputs["workloads"].Value.(map[string]any)["pod-id-sa"].(map[string]any)
+	got, err := ledger.GetRole(e.ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("the target role is not in account %s: %v", account, err)
+	}
+	trust, _ := url.QueryUnescape(aws.ToString(got.Role.AssumeRolePolicyDocument))
+	var a, b any
+	_ = json.Unmarshal([]byte(trust), &a)
+	_ = json.Unmarshal([]byte(w["targetTrustPolicy"].(string)), &b)
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("the target role's trust is not the output targetTrustPolicy:\n got %s\nwant %s", trust, w["targetTrustPolicy"])
+	}
+	if e.role(name) != nil {
+		t.Errorf("role %s was made in the cluster's account too", name)
+	}
+	att, err := ledger.ListAttachedRolePolicies(e.ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name)})
+	if err != nil || len(att.AttachedPolicies) != 1 || aws.ToString(att.AttachedPolicies[0].PolicyArn) != "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess" {
+		t.Errorf("target role policies: %+v, %v", att, err)
+	}
+	job, _ := w["verifyJob"].(string)
+	logs, err := e.kubectl("logs", "job/"+job, "-n", "default")
+	if err != nil {
+		t.Fatalf("logs of %s: %v", job, err)
+	}
+	t.Logf("verification Job's log:\n%s", logs)
+	if !strings.Contains(logs, "PASS identity: arn:aws:sts::"+account+":assumed-role/"+name+"/eks-") {
+		t.Errorf("the Job's log does not show the created target role's identity")
+	}
+	expectNoChanges(e.ctx, t, s)
+	if _, err := s.Destroy(e.ctx); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	if _, err := ledger.GetRole(e.ctx, &iam.GetRoleInput{RoleName: aws.String(name)}); err == nil {
+		t.Errorf("destroy left role %s in account %s", name, account)
+	}
 }
