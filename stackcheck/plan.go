@@ -86,6 +86,9 @@ func NewPlan(regs []*Registration, userKubeconfig bool) *Plan {
 		switch {
 		case strings.HasPrefix(r.Type, "pulumi:providers:"):
 			p.Providers = append(p.Providers, step)
+		case r.Type == "pulumi:pulumi:StackReference":
+			// The stack reading its own recorded ID: creates nothing, and
+			// offline there is no state to read.
 		case !r.Custom && !r.Remote:
 			p.Components = append(p.Components, step)
 		default:
@@ -187,6 +190,8 @@ func describe(r *Registration, userKubeconfig bool) []string {
 		}
 	case "kubernetes:batch/v1:Job":
 		return describeJob(in)
+	case "pulumi:providers:aws":
+		return describeAWSProvider(in)
 	}
 	if len(in) == 0 {
 		return nil
@@ -496,4 +501,34 @@ func describeJSON(doc string) []string {
 		out = append(out, fmt.Sprintf("  %s: %s", k, fields[k]))
 	}
 	return out
+}
+
+// describeAWSProvider says where an explicit AWS provider acts: the role it
+// assumes and the accounts it allows (a target account's provider).
+func describeAWSProvider(in resource.PropertyMap) []string {
+	var assume map[string]any
+	if v := in["assumeRole"]; v.IsString() {
+		_ = json.Unmarshal([]byte(v.StringValue()), &assume)
+	} else if v.IsObject() {
+		assume = v.ObjectValue().Mappable()
+	}
+	var allowed []string
+	if v := in["allowedAccountIds"]; v.IsString() {
+		_ = json.Unmarshal([]byte(v.StringValue()), &allowed)
+	} else if v.IsArray() {
+		for _, e := range v.ArrayValue() {
+			allowed = append(allowed, e.StringValue())
+		}
+	}
+	line := "region " + str(in, "region")
+	if r, _ := assume["roleArn"].(string); r != "" {
+		line += ", assumes " + r
+		if _, ext := assume["externalId"].(string); ext {
+			line += " (with an external ID)"
+		}
+	}
+	if len(allowed) > 0 {
+		line += ", acts only in account " + strings.Join(allowed, ", ")
+	}
+	return []string{line}
 }

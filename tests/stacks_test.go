@@ -388,6 +388,10 @@ func TestReadmeCheckSamplesAreTheCommandsOutput(t *testing.T) {
 	}
 
 	_, plan := checkStack(t, readmeStagingStack(t))
+	// The stack's read of its own ID is no component (nor a resource).
+	if n := strings.Count(plan, "\nComponent: "); n != 1 || strings.Contains(plan, "StackReference") {
+		t.Errorf("the plan lists %d components, or the stack's read of its own ID:\n%s", n, plan)
+	}
 	next := 0
 	lines := strings.Split(plan, "\n")
 	for _, want := range strings.Split(strings.TrimSpace(samples[0]), "\n") {
