@@ -70,7 +70,7 @@ func (s Stack) sameName(m string) string {
 		return fmt.Sprintf(". It is marked %s, with no stack ID: by this program before stack IDs, in another state than this stack's, which has recorded its ID (%s)", m, s.Marker)
 	}
 	return fmt.Sprintf(". Marked %s, it is not this stack's (%s): a stack of the same name in another state, such as another person's DIY backend. "+
-		"If it is this stack's own, made by an `up` that failed before the stack recorded its ID, run `pulumi config set %s %s` and `up` again", m, s.Marker, stackconfig.Key(stackconfig.KeyStackID), otherID)
+		"If it is this stack's own (its state was lost or moved without its provider %q), run `pulumi config set %s %s` and `up` again", m, s.Marker, "stack-marker", stackconfig.Key(stackconfig.KeyStackID), otherID)
 }
 
 // StackAnnotationKey is the annotation the program puts on every Kubernetes

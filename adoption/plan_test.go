@@ -246,7 +246,7 @@ func TestPlanAdoption(t *testing.T) {
 			found: func() discover.Existing { e := managed(); retag(e, otherDev); annotate(e, otherDev); return e },
 			adopt: true,
 			refusals: []string{
-				"is managed by stack " + otherDev + " (tag eks-pod-identity:stack): one stack owns the add-on; set eks-pod-identity:manageAgent to false in this one. Marked " + otherDev + ", it is not this stack's (" + testMarker + "): a stack of the same name in another state, such as another person's DIY backend. If it is this stack's own, made by an `up` that failed before the stack recorded its ID, run `pulumi config set eks-pod-identity:stackId feedfacecafebeef` and `up` again",
+				"is managed by stack " + otherDev + " (tag eks-pod-identity:stack): one stack owns the add-on; set eks-pod-identity:manageAgent to false in this one. Marked " + otherDev + ", it is not this stack's (" + testMarker + "): a stack of the same name in another state, such as another person's DIY backend. If it is this stack's own (its state was lost or moved without its provider \"stack-marker\"), run `pulumi config set eks-pod-identity:stackId feedfacecafebeef` and `up` again",
 				"IAM role EKSPodIdentityS3Role (eks-pod-identity:workloads[0].roleName) is managed by stack " + otherDev,
 				"pod identity association " + walkAssoc + " for default/pod-id-sa on cluster my-eks-cluster (eks-pod-identity:workloads[0].serviceAccount) is managed by stack " + otherDev,
 				"ServiceAccount default/pod-id-sa (eks-pod-identity:workloads[0].serviceAccount) is annotated eks-pod-identity/stack=" + otherDev + ": another stack with this component's names manages it. Marked",

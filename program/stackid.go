@@ -1,13 +1,14 @@
 package program
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"context"
 	"fmt"
 
 	"github.com/platform-eng/eks-pod-identity/adoption"
 	"github.com/platform-eng/eks-pod-identity/stackconfig"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 )
 
 // StackName is the running stack's fully qualified name,
@@ -17,52 +18,48 @@ func StackName(ctx *pulumi.Context) string {
 	return ctx.Organization() + "/" + ctx.Project() + "/" + ctx.Stack()
 }
 
-// identify finds the stack's ID and so its marker: stackId when the user
-// set it; else the ID the stack recorded as its output stackconfig.StackIDOutput,
-// read back through a reference to the stack itself, which sees its own
-// state in any backend; else a new random one, which this run records
-// (the first `up`, or the first since stack IDs). A new ID is made per
-// state, so two stacks of one name in two backends never share it.
+// markerProviderName names the provider whose ID is the stack's ID.
+const markerProviderName = "stack-marker"
+
+// newStackID is the ID a preview of a new stack shows: its marker provider
+// gets its ID when `up` creates it.
+const newStackID = "new"
+
+// identify finds the stack's ID, and so its marker: stackId when the user
+// set it; else the ID of a provider resource the stack owns for this alone.
+// The engine gives a provider a random UUID when it creates it, keeps it in
+// the stack's state from then on, and creates it first, before anything
+// the program registers after it: a first `up` that fails, or is killed,
+// later on keeps it, and the next run marks alike. Two stacks of one name
+// in two backends get two. It is a Kubernetes provider with a kubeconfig
+// that names no cluster: it is never used, never contacts anything, and
+// its inputs never change, so it is never replaced.
 func identify(ctx *pulumi.Context, s stackconfig.Settings) (adoption.Stack, string, error) {
 	name := StackName(ctx)
-	id := s.StackID
-	if id == "" {
-		recorded, err := recordedStackID(ctx, name)
-		if err != nil {
-			return adoption.Stack{}, "", err
-		}
-		id = recorded
+	// Marks from before stack IDs (the name alone) are this stack's: the
+	// way an existing stack moves over. Two stacks both on this version
+	// are told apart by their IDs.
+	if s.StackID != "" {
+		return adoption.Stack{Marker: stackconfig.Marker(name, s.StackID), Legacy: true}, s.StackID, nil
 	}
-	// Until the stack has an ID on record, objects marked with its name
-	// alone (before stack IDs) are its own, so an existing stack moves over.
-	legacy := id == ""
-	if id == "" {
-		b := make([]byte, 8)
-		if _, err := rand.Read(b); err != nil {
-			return adoption.Stack{}, "", fmt.Errorf("make the stack's ID: %w", err)
-		}
-		id = hex.EncodeToString(b)
-	}
-	return adoption.Stack{Marker: stackconfig.Marker(name, id), Legacy: legacy}, id, nil
-}
-
-// recordedStackID reads the stack's own output stackId: "" when the stack
-// has none (a new stack, or one from before stack IDs).
-func recordedStackID(ctx *pulumi.Context, name string) (string, error) {
-	self, err := pulumi.NewStackReference(ctx, "stack-id", &pulumi.StackReferenceArgs{Name: pulumi.String(name)})
+	p, err := newKubernetesProvider(ctx, markerProviderName, &kubernetes.ProviderArgs{
+		Kubeconfig: pulumi.String("# no cluster: this provider's ID is the stack's ID (eks-pod-identity:stackId)"),
+	})
 	if err != nil {
-		return "", fmt.Errorf("read this stack's recorded ID (stack reference to %s): %w", name, err)
+		return adoption.Stack{}, "", fmt.Errorf("create the stack's marker provider: %w", err)
 	}
-	d, err := self.GetOutputDetails(stackconfig.StackIDOutput)
+	r, err := internals.UnsafeAwaitOutput(context.Background(), p.ID())
 	if err != nil {
-		return "", fmt.Errorf("read this stack's recorded ID (output %s of %s): %w", stackconfig.StackIDOutput, name, err)
+		return adoption.Stack{}, "", fmt.Errorf("read the stack's ID (the ID of provider %s): %w", markerProviderName, err)
 	}
-	switch v := d.Value.(type) {
-	case nil:
-		return "", nil
-	case string:
-		return v, nil
-	default:
-		return "", fmt.Errorf("this stack's output %s is %v, not a stack ID: set %s to the ID its AWS tags %s carry", stackconfig.StackIDOutput, v, stackconfig.Key(stackconfig.KeyStackID), stackconfig.StackTagKey)
+	id := ""
+	if r.Known && r.Value != nil {
+		id = fmt.Sprint(r.Value)
 	}
+	if id == "" {
+		// A preview of a stack that has never run `up`: nothing can be
+		// its own yet but marks from before stack IDs.
+		return adoption.Stack{Marker: stackconfig.Marker(name, newStackID), Legacy: true}, newStackID, nil
+	}
+	return adoption.Stack{Marker: stackconfig.Marker(name, id), Legacy: true}, id, nil
 }

@@ -84,11 +84,11 @@ func NewPlan(regs []*Registration, userKubeconfig bool) *Plan {
 	for _, r := range regs {
 		step := Step{Type: r.Type, Name: r.Name, Details: describe(r, userKubeconfig), DeleteBeforeReplace: r.DeleteBeforeReplace, Remote: r.Remote, ImportID: r.ImportID}
 		switch {
+		case r.Type == "pulumi:providers:kubernetes" && r.Name == "stack-marker":
+			step.Details = []string{"manages nothing: its ID, which the engine keeps in the state, is the stack's ID in the tag " + stackconfig.StackTagKey}
+			p.Providers = append(p.Providers, step)
 		case strings.HasPrefix(r.Type, "pulumi:providers:"):
 			p.Providers = append(p.Providers, step)
-		case r.Type == "pulumi:pulumi:StackReference":
-			// The stack reading its own recorded ID: creates nothing, and
-			// offline there is no state to read.
 		case !r.Custom && !r.Remote:
 			p.Components = append(p.Components, step)
 		default:

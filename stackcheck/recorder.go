@@ -97,12 +97,6 @@ func Answer(args pulumi.MockResourceArgs, c Cluster, salt string) (string, resou
 		id = args.Inputs["clusterName"].StringValue() + "," + assoc
 	case "aws:cloudcontrol/resource:Resource":
 		id, outs = answerCloudControl(args, outs, c, salt)
-	case "pulumi:pulumi:StackReference":
-		// A stack with no outputs yet, as a new stack's: the offline check
-		// has no state to read.
-		outs["outputs"] = resource.NewObjectProperty(resource.PropertyMap{})
-		outs["secretOutputNames"] = resource.NewArrayProperty(nil)
-		id = args.Inputs["name"].StringValue()
 	case "aws:eks/addon:Addon":
 		if !args.Inputs["addonVersion"].HasValue() {
 			outs["addonVersion"] = resource.NewStringProperty(MockAgentVersion)

@@ -337,7 +337,7 @@ func TestParseRefusals(t *testing.T) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","inlinePolicies":{"one":` + doc + `,"two":` + doc + `}}]`
 		}, "eks-pod-identity:workloads[0].inlinePolicies: add up to 14716 characters without whitespace; IAM allows 10240 for all of a role's inline policies together"},
 		{"stack ID with an upper-case letter", func(c map[string]string) { c["eks-pod-identity:stackId"] = "0123456789ABCDEF" },
-			`eks-pod-identity:stackId: "0123456789ABCDEF" is not a stack ID: 8 to 64 lowercase letters and digits`},
+			`eks-pod-identity:stackId: "0123456789ABCDEF" is not a stack ID: 8 to 64 lowercase letters, digits and '-'`},
 		{"stack ID too short", func(c map[string]string) { c["eks-pod-identity:stackId"] = "abc1234" },
 			`eks-pod-identity:stackId: "abc1234" is not a stack ID`},
 		{"stack ID with the marker's separator", func(c map[string]string) { c["eks-pod-identity:stackId"] = "dev@0123456789abcdef" },

@@ -90,10 +90,11 @@ func adoptedWorld() discover.Existing {
 	return e
 }
 
-// createsNothing says a registration is the stack itself or its read of
-// its own recorded ID: neither creates anything.
+// createsNothing says a registration is the stack itself or its marker
+// provider (whose ID is the stack's): neither creates anything in AWS or
+// Kubernetes.
 func createsNothing(r *registration) bool {
-	return r.Type == "pulumi:pulumi:Stack" || r.Type == "pulumi:pulumi:StackReference"
+	return r.Type == "pulumi:pulumi:Stack" || (r.Type == tK8sProvider && r.Name == "stack-marker")
 }
 
 // importRecorder adds the import ID of every registration to a recorder.

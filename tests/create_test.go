@@ -225,7 +225,7 @@ func TestSandboxStackURNs(t *testing.T) {
 		c + tAttachment + "::cluster-node-role-AmazonEKS_CNI_Policy",
 		c + tAttachment + "::cluster-node-role-AmazonEC2ContainerRegistryReadOnly",
 		c + tEksNodeGroup + "::cluster-nodes",
-		c + tSelfRef + "::stack-id",
+		c + tMarker,
 		c + tK8sProvider + "::kubernetes",
 		c + tComponent + "::pod-identity",
 		child + tAddon + "::pod-identity-agent",

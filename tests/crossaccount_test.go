@@ -17,7 +17,7 @@ const (
 	tCloudControl = "aws:cloudcontrol/resource:Resource"
 	targetRole    = "arn:aws:iam::444455556666:role/reports-reader"
 	denyS3        = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}`
-	stackTags     = `"Tags":[{"Key":"eks-pod-identity:stack","Value":"organization/eks-pod-identity/dev@0123456789abcdef"}]`
+	stackTags     = `"Tags":[{"Key":"eks-pod-identity:stack","Value":"organization/eks-pod-identity/dev@stack-marker-id"}]`
 )
 
 // runWorkloads runs the dev stack with its workloads replaced.
@@ -49,7 +49,7 @@ func TestCloudControlDesiredStateForEachCombination(t *testing.T) {
 		{"tags off only", `{"serviceAccount":"app","roleName":"app-role","trust":"open","disableSessionTags":true}`,
 			`{"ClusterName":"my-eks-cluster","Namespace":"default","ServiceAccount":"app","RoleArn":"` + first + `","DisableSessionTags":true,` + stackTags + `}`},
 		{"tags off, session policy (as a JSON string), workload tags", `{"serviceAccount":"app","roleName":"app-role","trust":"open","disableSessionTags":true,"sessionPolicy":` + jsonString(denyS3) + `,"tags":{"team":"data"}}`,
-			`{"ClusterName":"my-eks-cluster","Namespace":"default","ServiceAccount":"app","RoleArn":"` + first + `","DisableSessionTags":true,"Policy":` + jsonString(denyS3) + `,"Tags":[{"Key":"eks-pod-identity:stack","Value":"organization/eks-pod-identity/dev@0123456789abcdef"},{"Key":"team","Value":"data"}]}`},
+			`{"ClusterName":"my-eks-cluster","Namespace":"default","ServiceAccount":"app","RoleArn":"` + first + `","DisableSessionTags":true,"Policy":` + jsonString(denyS3) + `,"Tags":[{"Key":"eks-pod-identity:stack","Value":"organization/eks-pod-identity/dev@stack-marker-id"},{"Key":"team","Value":"data"}]}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, _, err := runWorkloads(t, `[`+tc.workload+`,{"serviceAccount":"plain"}]`)

@@ -15,9 +15,9 @@ import (
 
 const (
 	testAccount = "111122223333"
-	// testStackID is the ID the mocked stacks have on record (their output
-	// stackId): a stack that has been up before.
-	testStackID = "0123456789abcdef"
+	// testStackID is the mocked stacks' ID: the ID the mocks give their
+	// marker provider (stackcheck.Answer: name + "-id").
+	testStackID = "stack-marker-id"
 )
 
 // marker is the stack's marker tag for a mocked stack with testStackID.
@@ -47,22 +47,15 @@ type recorder struct {
 	// addons are the EKS add-ons installed on the cluster, by name, as
 	// aws:eks/getAddon answers for them; any other is not found.
 	addons map[string]resource.PropertyMap
-	// recordedStackID is the stack's own output stackId, as its reference
-	// to itself reads it; "" is a stack with no ID on record.
-	recordedStackID string
 }
 
 func newRecorder(stack string, cluster resource.PropertyMap) *recorder {
-	return &recorder{stack: stack, cluster: cluster, recordedStackID: testStackID}
+	return &recorder{stack: stack, cluster: cluster}
 }
 
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	reg := stackcheck.NewRegistration(args)
 	id, outs := stackcheck.Answer(args, r.place(), r.associationSalt)
-	if args.TypeToken == "pulumi:pulumi:StackReference" && r.recordedStackID != "" {
-		outs["outputs"] = resource.NewObjectProperty(resource.PropertyMap{
-			resource.PropertyKey(stackconfig.StackIDOutput): resource.NewStringProperty(r.recordedStackID)})
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	reg.URN = stackcheck.URN(stackconfig.Project, r.stack, reg, r.byURN(reg.Parent))

@@ -81,7 +81,7 @@ func TestPlatformStackResources(t *testing.T) {
 	rec, _ := runPlatform(t)
 	got := rec.names()
 	want := []string{
-		tSelfRef + " stack-id",
+		tK8sProvider + " stack-marker",
 		tK8sProvider + " kubernetes",
 		tComponent + " pod-identity",
 		tAddon + " pod-identity-agent",

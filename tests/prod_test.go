@@ -11,7 +11,7 @@ func TestProdStackResources(t *testing.T) {
 	rec, _ := runProd(t)
 	got := rec.names()
 	want := []string{
-		tSelfRef + " stack-id",
+		tK8sProvider + " stack-marker",
 		tK8sProvider + " kubernetes",
 		tComponent + " pod-identity",
 		tRole + " pod-identity-invoices-role",

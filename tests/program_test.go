@@ -24,8 +24,8 @@ const (
 	tComponent   = "eks-pod-identity:components:PodIdentity"
 	tAWSProvider = "pulumi:providers:aws"
 	tK8sProvider = "pulumi:providers:kubernetes"
-	// tSelfRef is the stack's reference to itself, which reads its ID.
-	tSelfRef = "pulumi:pulumi:StackReference"
+	// tMarker is the provider whose ID is the stack's ID.
+	tMarker = tK8sProvider + "::stack-marker"
 )
 
 func runDev(t *testing.T) (*recorder, map[string]any) {
@@ -55,7 +55,7 @@ func TestDevStackURNs(t *testing.T) {
 	const c = "urn:pulumi:dev::eks-pod-identity::"
 	const child = c + tComponent + "$"
 	want := []string{
-		c + tSelfRef + "::stack-id",
+		c + tMarker,
 		c + tK8sProvider + "::kubernetes",
 		c + tComponent + "::pod-identity",
 		child + tAddon + "::pod-identity-agent",
@@ -354,7 +354,7 @@ func TestEveryChildIsParentedToTheComponent(t *testing.T) {
 		rec, _ := runStack(t)
 		component := rec.get(t, tComponent, "pod-identity")
 		for _, reg := range rec.regs {
-			if reg.Type == tComponent || reg.Type == "pulumi:pulumi:Stack" || reg.Type == tSelfRef || strings.HasPrefix(reg.Type, "pulumi:providers:") {
+			if reg.Type == tComponent || reg.Type == "pulumi:pulumi:Stack" || strings.HasPrefix(reg.Type, "pulumi:providers:") {
 				continue
 			}
 			if reg.Parent != component.URN {

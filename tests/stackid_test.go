@@ -2,7 +2,6 @@ package tests
 
 import (
 	"errors"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -12,9 +11,8 @@ import (
 	"github.com/platform-eng/eks-pod-identity/stackconfig"
 )
 
-// runDevRecorded runs the dev stack over a world, the stack having
-// recorded (its output stackId) the given ID, "" for none.
-func runDevRecorded(t *testing.T, e discover.Existing, recorded string, extra map[string]string) (*recorder, map[string]any, error) {
+// runDevOver runs the dev stack over a world of existing objects.
+func runDevOver(t *testing.T, e discover.Existing, extra map[string]string) (*recorder, map[string]any, error) {
 	t.Helper()
 	cfg := stackConfig(t, "dev")
 	for k, v := range extra {
@@ -22,7 +20,6 @@ func runDevRecorded(t *testing.T, e discover.Existing, recorded string, extra ma
 	}
 	clearRegionEnv(t)
 	rec := newRecorder("dev", clusterResult("my-eks-cluster", "1.31", false))
-	rec.recordedStackID = recorded
 	_, exports, err := stackcheck.RunIn("dev", stackcheck.Config{Values: cfg}, rec, &discover.Lookups{AWS: world{e}, Kube: world{e}})
 	return rec, exports, err
 }
@@ -47,21 +44,27 @@ func markers(rec *recorder) map[string]string {
 	return out
 }
 
-// A new stack makes its ID and marks everything with it: each AWS
-// resource's tag and each Kubernetes object's annotation. It records the ID
-// as its output stackId, and a run that reads it back marks alike, so the
-// second `up` changes nothing. Another new stack of the same name (another
-// state) makes another ID.
-func TestANewStackMakesItsIDAndRecordsIt(t *testing.T) {
-	rec, exports, err := runDevRecorded(t, discover.Existing{}, "", nil)
+// The stack's ID is its marker provider's: a Kubernetes provider with no
+// cluster, registered before anything else, so the engine creates it (and
+// keeps its ID in the state) before any object. Every AWS resource's tag
+// and every Kubernetes object's annotation carry it, and the output stackId
+// shows it.
+func TestTheStacksIDIsItsMarkerProvidersID(t *testing.T) {
+	rec, exports, err := runDevOver(t, discover.Existing{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, _ := exports[stackconfig.StackIDOutput].(string)
-	if !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(id) {
-		t.Fatalf("output stackId = %q, want 16 hex digits", id)
+	p := rec.get(t, tK8sProvider, "stack-marker")
+	if kc := p.Inputs["kubeconfig"]; !kc.IsString() || strings.Contains(kc.StringValue(), "server:") {
+		t.Errorf("the marker provider's kubeconfig names a cluster: %v", kc)
 	}
-	want := "organization/eks-pod-identity/dev@" + id
+	if rec.regs[0] != p && !(rec.regs[0].Type == "pulumi:pulumi:Stack" && rec.regs[1] == p) {
+		t.Errorf("the marker provider is not registered first: %s %s is", rec.regs[0].Type, rec.regs[0].Name)
+	}
+	if exports[stackconfig.StackIDOutput] != testStackID {
+		t.Errorf("output stackId = %v, want the provider's ID %s", exports[stackconfig.StackIDOutput], testStackID)
+	}
+	want := "organization/eks-pod-identity/dev@" + testStackID
 	got := markers(rec)
 	if len(got) < 6 {
 		t.Fatalf("marked %d resources, want the add-on, role, association, ServiceAccount, Pod and Job: %v", len(got), got)
@@ -71,33 +74,17 @@ func TestANewStackMakesItsIDAndRecordsIt(t *testing.T) {
 			t.Errorf("%s is marked %q, want %q", what, m, want)
 		}
 	}
-
-	again, exports2, err := runDevRecorded(t, discover.Existing{}, id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if exports2[stackconfig.StackIDOutput] != id {
-		t.Errorf("with %s on record, output stackId = %v", id, exports2[stackconfig.StackIDOutput])
-	}
-	for what, m := range markers(again) {
-		if m != want {
-			t.Errorf("second run: %s is marked %q, want %q", what, m, want)
+	for _, r := range rec.regs {
+		if r.Type != tK8sProvider && strings.HasPrefix(r.Type, "kubernetes:") && r.Provider == p.URN+"::"+p.Name+"-id" {
+			t.Errorf("%s %s uses the marker provider", r.Type, r.Name)
 		}
-	}
-
-	_, other, err := runDevRecorded(t, discover.Existing{}, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if other[stackconfig.StackIDOutput] == id {
-		t.Errorf("two new stacks named dev both got ID %s", id)
 	}
 }
 
 // stackId set in the stack file wins over the record: the way a stack
 // claims objects an `up` made before it could record its ID.
 func TestStackIDConfigIsTheStacksID(t *testing.T) {
-	rec, exports, err := runDevRecorded(t, discover.Existing{}, testStackID, map[string]string{"eks-pod-identity:stackId": "feedfacecafebeef"})
+	rec, exports, err := runDevOver(t, discover.Existing{}, map[string]string{"eks-pod-identity:stackId": "feedfacecafebeef"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,29 +111,17 @@ func legacyWorld() discover.Existing {
 	return e
 }
 
-// A stack from before stack IDs records none: its first run since takes
-// the objects marked with its name alone as its own, without adopt, and
-// re-marks them with its new ID. Once the stack has an ID on record, such
-// objects are another state's.
+// A stack from before stack IDs marked its objects with its name alone:
+// they are its own, without adopt, and are re-marked with its ID.
 func TestAStackFromBeforeStackIDsKeepsItsObjects(t *testing.T) {
-	rec, exports, err := runDevRecorded(t, legacyWorld(), "", nil)
+	rec, _, err := runDevOver(t, legacyWorld(), nil)
 	if err != nil {
 		t.Fatalf("the first run since stack IDs refused its own objects: %v", err)
 	}
-	id, _ := exports[stackconfig.StackIDOutput].(string)
 	for what, m := range markers(rec) {
-		if m != "organization/eks-pod-identity/dev@"+id {
-			t.Errorf("%s is marked %q, want the new ID %s", what, m, id)
+		if m != marker("dev") {
+			t.Errorf("%s is marked %q, want %q", what, m, marker("dev"))
 		}
-	}
-
-	_, _, err = runDevRecorded(t, legacyWorld(), testStackID, nil)
-	var ae *adoption.Error
-	if !errors.As(err, &ae) || len(ae.Refusals) != 5 {
-		t.Fatalf("with an ID on record, want the add-on, role, association, ServiceAccount and Pod refused; got %v", err)
-	}
-	if !strings.Contains(err.Error(), "with no stack ID") || !strings.Contains(err.Error(), "no eks-pod-identity/stack annotation") {
-		t.Errorf("the refusal does not say the objects carry no stack ID:\n%v", err)
 	}
 }
 
@@ -162,7 +137,7 @@ func TestAnotherStatesStackOfTheSameNameIsRefused(t *testing.T) {
 	e.ServiceAccounts["default/pod-id-sa"].Annotations = map[string]string{adoption.StackAnnotationKey: alice}
 	e.Pods["default/aws-cli-pod-identity"].Annotations = map[string]string{adoption.StackAnnotationKey: alice}
 	for _, adopt := range []string{"false", "true"} {
-		rec, _, err := runDevRecorded(t, e, "", map[string]string{"eks-pod-identity:adopt": adopt})
+		rec, _, err := runDevOver(t, e, map[string]string{"eks-pod-identity:adopt": adopt})
 		var ae *adoption.Error
 		if !errors.As(err, &ae) || len(ae.Refusals) != 5 || len(ae.Conflicts) != 0 {
 			t.Fatalf("adopt=%s: want 5 refusals, got %v", adopt, err)
