@@ -15,8 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/platform-eng/eks-pod-identity/tests/engine/agent"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
@@ -98,15 +97,7 @@ func assumeRole(ctx context.Context, cfg *aws.Config, args resource.PropertyMap)
 	}
 	c := out.Credentials
 	cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken)))
-	account := parts[4]
-	cfg.APIOptions = append(cfg.APIOptions, func(st *middleware.Stack) error {
-		return st.Build.Add(middleware.BuildMiddlewareFunc("motoAccount", func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
-			if r, ok := in.Request.(*smithyhttp.Request); ok {
-				r.Header.Set("x-moto-account-id", account)
-			}
-			return next.HandleBuild(ctx, in)
-		}), middleware.After)
-	})
+	*cfg = agent.InAccount(*cfg, parts[4])
 	return nil
 }
 
