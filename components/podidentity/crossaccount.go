@@ -40,7 +40,10 @@ const TargetRolePolicyName = "eks-pod-identity-target-role"
 // figure, which fits EKS passing the policy to STS.
 const maxSessionPolicyChars = 2048
 
-var targetRoleArnRe = regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):role/([\x21-\x7E]+/)?[\w+=,.@-]{1,64}$`)
+var (
+	targetRoleArnRe = regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):role/([\x21-\x7E]+/)?[\w+=,.@-]{1,64}$`)
+	accountIDRe     = regexp.MustCompile(`^\d{12}$`)
+)
 
 // usesCloudControl says whether the workload's association needs a field
 // the native resource lacks.
@@ -80,7 +83,7 @@ func (w Workload) checkSessionControls(ps *Problems, at func(string) string, raw
 		if raw.TargetRoleArn != "" {
 			ps.add(at("targetRole"), "is set together with targetRoleArn %q: targetRole creates the role and names it; set one", raw.TargetRoleArn)
 		}
-		if !regexp.MustCompile(`^\d{12}$`).MatchString(t.Account) {
+		if !accountIDRe.MatchString(t.Account) {
 			ps.add(at("targetRole.account"), "%q is not an AWS account ID: 12 digits", t.Account)
 		}
 		if len(t.RoleName) > 64 || !iamNameRe.MatchString(t.RoleName) {
