@@ -15,6 +15,7 @@ package scenarios
 // my-eks-cluster, default/pod-id-sa) and leaves nothing behind.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -37,6 +38,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optremove"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -92,9 +94,19 @@ func (e *env) devStack(t *testing.T, name string) auto.Stack {
 	}
 	s := e.stack(name, "dev", nil)
 	t.Cleanup(func() {
+		// Whatever fails below, what moto and the apiserver hold goes, so one
+		// failed scenario does not fail the next ones.
+		defer e.deleteOrphans(t)
 		ctx := context.Background()
 		_ = s.Cancel(ctx) // a lock a killed run left
-		if resourceCount(t, s) > 0 {
+		dep, err := s.Export(ctx)
+		if err != nil {
+			t.Errorf("cleanup: export %s: %v", name, err)
+			_ = s.Workspace().RemoveStack(ctx, name, optremove.Force())
+			return
+		}
+		var d deployment
+		if json.Unmarshal(dep.Deployment, &d) == nil && len(d.Resources) > 0 {
 			if _, err := s.Destroy(ctx); err != nil {
 				t.Errorf("cleanup destroy of %s: %v", name, err)
 			}
@@ -102,7 +114,6 @@ func (e *env) devStack(t *testing.T, name string) auto.Stack {
 		if err := s.Workspace().RemoveStack(ctx, name); err != nil {
 			t.Errorf("cleanup: remove stack %s: %v", name, err)
 		}
-		e.deleteOrphans(t)
 	})
 	return s
 }
@@ -453,6 +464,11 @@ func TestInterruptedUpRecovers(t *testing.T) {
 		st := e.faults(t)
 		return st.rule("iam", "CreateRole").Held == 1 && st.rule("eks", "CreateAddon").Held == 1
 	})
+	// The kill is to land between checkpoint writes, as it does for a user
+	// whose run hangs on a held call: CI once killed the CLI mid-write and
+	// the next command saw "failed to load checkpoint: EOF", a different
+	// failure from the one this scenario is about.
+	e.waitForQuietCheckpoint(t, s.Name(), "creating "+roleType, "creating "+addonType)
 	clis := pulumiCLIs(t, dir)
 	if len(clis) != 1 {
 		t.Fatalf("found pulumi CLI processes %v in %s, want one", clis, dir)
@@ -586,6 +602,45 @@ func (e *env) saveCheckpoint(t *testing.T, stack string) func() {
 			}
 		}
 	}
+}
+
+// waitForQuietCheckpoint waits until the stack's checkpoint file holds the
+// given pending operations ("creating <type>") and has stayed unchanged for a
+// second, so no write is under way.
+func (e *env) waitForQuietCheckpoint(t *testing.T, stack string, pending ...string) {
+	t.Helper()
+	root := strings.TrimPrefix(mustEnv(t, "PULUMI_BACKEND_URL"), "file://")
+	path := filepath.Join(root, ".pulumi", "stacks", stackconfig.Project, stack+".json")
+	var last []byte
+	var since time.Time
+	waitFor(t, 2*time.Minute, "a checkpoint holding "+strings.Join(pending, ", ")+" and no write under way", func() bool {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return false
+		}
+		var c struct {
+			Checkpoint struct {
+				Latest deployment `json:"latest"`
+			} `json:"checkpoint"`
+		}
+		if json.Unmarshal(b, &c) != nil {
+			return false
+		}
+		var have []string
+		for _, op := range c.Checkpoint.Latest.Pending {
+			have = append(have, op.Type+" "+op.Resource.Type)
+		}
+		for _, p := range pending {
+			if !slices.Contains(have, p) {
+				return false
+			}
+		}
+		if !bytes.Equal(b, last) {
+			last, since = b, time.Now()
+			return false
+		}
+		return time.Since(since) >= time.Second
+	})
 }
 
 // deleteCreated deletes, through the AWS API and kubectl, the resource a
