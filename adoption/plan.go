@@ -56,6 +56,9 @@ func (s Stack) owns(m string) bool {
 	return m == s.Marker || (s.Legacy && m == name)
 }
 
+// Owns says a marker found on an object is this stack's.
+func (s Stack) Owns(m string) bool { return s.owns(m) }
+
 // sameName says what to do when an object's marker names this stack but
 // another ID: another state's stack of the same name (two people's DIY `dev`
 // stacks), or this stack's own from an `up` that failed before it
@@ -199,6 +202,11 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, st Stack) 
 			case r.Path != path:
 				refuse("%s has path %q, but %s is %q: IAM cannot move a role to another path, so taking it over would replace it; set %s to %q",
 					what, r.Path, at("rolePath"), path, at("rolePath"), r.Path)
+			case w.Irsa != nil:
+				// A move from IRSA starts from the role the service
+				// account uses: the stack's from the first phase on.
+				plan.Taken = append(plan.Taken, what+" (from: irsa)")
+				wa.Role = r.Name
 			default:
 				if take(what, "") {
 					wa.Role = r.Name

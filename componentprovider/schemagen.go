@@ -24,6 +24,7 @@ var Excluded = map[string]string{
 	"Args.Adopt":     "adoption is decided by the stack's pre-flight lookups, which only the Go program runs",
 	"Workload.TargetRole": "it needs an explicit AWS provider for the target account, which a schema input cannot carry: " +
 		"a consumer in another language creates the target role with its own provider (its trust is the output targetTrustPolicy) and sets targetRoleArn",
+	"Workload.Irsa": "a migration from IRSA starts from what the Go program's pre-flight finds (the role's trust, the cluster's OIDC provider, the pods to restart), which a consumer of the schema has no way to supply",
 }
 
 // Required are the inputs the schema requires: those the component refuses

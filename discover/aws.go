@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -198,6 +199,10 @@ func (l *SDKLookup) Role(ctx context.Context, name string) (*FoundRole, error) {
 		return nil, err
 	}
 	r := &FoundRole{Name: aws.ToString(out.Role.RoleName), Path: aws.ToString(out.Role.Path), Arn: aws.ToString(out.Role.Arn), Tags: map[string]string{}}
+	// IAM returns policy documents URL-encoded (RFC 3986).
+	if r.Trust, err = url.QueryUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument)); err != nil {
+		return nil, fmt.Errorf("decode its trust policy: %w", err)
+	}
 	pages := iam.NewListRoleTagsPaginator(l.IAM, &iam.ListRoleTagsInput{RoleName: out.Role.RoleName})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)

@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/platform-eng/eks-pod-identity/irsa"
 )
 
 // AWSLookup reads existing AWS objects by their natural keys. A nil result
@@ -36,6 +37,10 @@ type KubeLookup interface {
 	Namespace(ctx context.Context, name string) (*FoundObject, error)
 	ServiceAccount(ctx context.Context, namespace, name string) (*FoundObject, error)
 	Pod(ctx context.Context, namespace, name string) (*FoundObject, error)
+	// PodsOf lists the pods that run as a service account, with the
+	// controllers that re-create them: the pods a move from IRSA must
+	// restart.
+	PodsOf(ctx context.Context, namespace, serviceAccount string) ([]irsa.Pod, error)
 }
 
 // Lookups are the two readers discovery uses: the real ones talk to AWS
@@ -59,11 +64,12 @@ const discoveryParallelism = 8
 // idempotent). Every failed lookup is reported, not only the first.
 func Discover(ctx context.Context, l Lookups, want Want) (Existing, error) {
 	found := Existing{
-		Roles:           map[string]*FoundRole{},
-		Associations:    map[string]*FoundAssociation{},
-		ServiceAccounts: map[string]*FoundObject{},
-		Namespaces:      map[string]*FoundObject{},
-		Pods:            map[string]*FoundObject{},
+		Roles:              map[string]*FoundRole{},
+		Associations:       map[string]*FoundAssociation{},
+		ServiceAccounts:    map[string]*FoundObject{},
+		Namespaces:         map[string]*FoundObject{},
+		Pods:               map[string]*FoundObject{},
+		ServiceAccountPods: map[string][]irsa.Pod{},
 	}
 	var (
 		mu   sync.Mutex
@@ -141,6 +147,21 @@ func Discover(ctx context.Context, l Lookups, want Want) (Existing, error) {
 				return err
 			})
 		}
+		if w.Irsa != nil {
+			// The service account on IRSA, and who runs as it.
+			lookup("ServiceAccount "+sa, func() error {
+				o, err := l.Kube.ServiceAccount(ctx, w.Namespace, w.ServiceAccount)
+				if o != nil {
+					store(func() { found.ServiceAccounts[sa] = o })
+				}
+				return err
+			})
+			lookup("pods running as ServiceAccount "+sa, func() error {
+				pods, err := l.Kube.PodsOf(ctx, w.Namespace, w.ServiceAccount)
+				store(func() { found.ServiceAccountPods[sa] = pods })
+				return err
+			})
+		}
 		if !w.ExternalServiceAccount {
 			lookup("ServiceAccount "+sa, func() error {
 				o, err := l.Kube.ServiceAccount(ctx, w.Namespace, w.ServiceAccount)
@@ -214,6 +235,9 @@ type Existing struct {
 	ServiceAccounts map[string]*FoundObject
 	Namespaces      map[string]*FoundObject
 	Pods            map[string]*FoundObject
+	// ServiceAccountPods lists, by "namespace/serviceAccount", the pods
+	// running as a service account that moves from IRSA (Workload.Irsa).
+	ServiceAccountPods map[string][]irsa.Pod
 }
 
 // FoundAddon is an EKS add-on as DescribeAddon reports it.
@@ -225,6 +249,8 @@ type FoundAddon struct {
 type FoundRole struct {
 	Name, Path, Arn string
 	Tags            map[string]string
+	// Trust is the role's trust policy document, URL-decoded.
+	Trust string
 }
 
 // FoundAssociation is a Pod Identity Association as
@@ -294,3 +320,6 @@ func (Nothing) ServiceAccount(context.Context, string, string) (*FoundObject, er
 	return nil, nil
 }
 func (Nothing) Pod(context.Context, string, string) (*FoundObject, error) { return nil, nil }
+func (Nothing) PodsOf(context.Context, string, string) ([]irsa.Pod, error) {
+	return nil, nil
+}

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/platform-eng/eks-pod-identity/discover"
+	"github.com/platform-eng/eks-pod-identity/irsa"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/platform-eng/eks-pod-identity/discover/discovertest"
@@ -58,6 +59,9 @@ func (f *fakeWorld) ServiceAccount(_ context.Context, ns, name string) (*discove
 }
 func (f *fakeWorld) Pod(_ context.Context, ns, name string) (*discover.FoundObject, error) {
 	return f.Pods[ns+"/"+name], f.ask("pod " + ns + "/" + name)
+}
+func (f *fakeWorld) PodsOf(_ context.Context, ns, sa string) ([]irsa.Pod, error) {
+	return f.ServiceAccountPods[ns+"/"+sa], f.ask("pods of " + ns + "/" + sa)
 }
 
 func TestDiscoverAsksForEachNaturalKeyOnce(t *testing.T) {

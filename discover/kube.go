@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 
+	"github.com/platform-eng/eks-pod-identity/irsa"
 	"github.com/platform-eng/eks-pod-identity/stackconfig"
 
 	"k8s.io/client-go/rest"
@@ -208,4 +209,122 @@ func (o *kubeObject) pod() *FoundObject {
 	f := o.object()
 	f.Pod, f.Phase = spec, o.Status.Phase
 	return f
+}
+
+// podListItem is the part of a listed pod (or ReplicaSet) PodsOf reads.
+type podListItem struct {
+	Metadata struct {
+		Name            string            `json:"name"`
+		Labels          map[string]string `json:"labels"`
+		OwnerReferences []struct {
+			Kind       string `json:"kind"`
+			Name       string `json:"name"`
+			Controller *bool  `json:"controller"`
+		} `json:"ownerReferences"`
+	} `json:"metadata"`
+	Spec struct {
+		ServiceAccountName string            `json:"serviceAccountName"`
+		NodeSelector       map[string]string `json:"nodeSelector"`
+		Containers         []struct {
+			Env []struct {
+				Name string `json:"name"`
+			} `json:"env"`
+		} `json:"containers"`
+	} `json:"spec"`
+}
+
+// webIdentityEnv is the variable EKS's webhook adds to a pod on IRSA.
+const webIdentityEnv = "AWS_WEB_IDENTITY_TOKEN_FILE"
+
+func (o podListItem) onIRSA() bool {
+	for _, c := range o.Spec.Containers {
+		for _, e := range c.Env {
+			if e.Name == webIdentityEnv {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// controller is the object's controlling owner, "" for none.
+func (o podListItem) controller() (kind, name string) {
+	for _, r := range o.Metadata.OwnerReferences {
+		if r.Controller != nil && *r.Controller {
+			return r.Kind, r.Name
+		}
+	}
+	return "", ""
+}
+
+// fargateProfileLabel is on every pod EKS schedules onto Fargate.
+const fargateProfileLabel = "eks.amazonaws.com/fargate-profile"
+
+// PodsOf lists the namespace's pods that run as serviceAccount (list pods),
+// following a ReplicaSet to the Deployment that owns it (get replicasets).
+func (l *KubeAPILookup) PodsOf(ctx context.Context, namespace, serviceAccount string) ([]irsa.Pod, error) {
+	ns := "/namespaces/" + url.PathEscape(namespace)
+	var list struct{ Items []podListItem }
+	if err := l.getJSON(ctx, "/api/v1"+ns+"/pods", &list); err != nil {
+		return nil, err
+	}
+	var out []irsa.Pod
+	for _, o := range list.Items {
+		sa := o.Spec.ServiceAccountName
+		if sa == "" {
+			sa = "default"
+		}
+		if sa != serviceAccount {
+			continue
+		}
+		p := irsa.Pod{Name: o.Metadata.Name, Fargate: o.Metadata.Labels[fargateProfileLabel] != "",
+			Windows: o.Spec.NodeSelector["kubernetes.io/os"] == "windows", OnIRSA: o.onIRSA()}
+		p.OwnerKind, p.OwnerName = o.controller()
+		if p.OwnerKind == "ReplicaSet" {
+			var rs podListItem
+			if err := l.getJSON(ctx, "/apis/apps/v1"+ns+"/replicasets/"+url.PathEscape(p.OwnerName), &rs); err != nil {
+				return nil, err
+			}
+			if kind, name := rs.controller(); kind == "Deployment" {
+				p.OwnerKind, p.OwnerName = kind, name
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// getJSON GETs path into v; a missing object leaves v as it is.
+func (l *KubeAPILookup) getJSON(ctx context.Context, path string, v any) error {
+	u, err := url.JoinPath(l.host, path)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := l.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil
+	default:
+		var status struct{ Message string }
+		_ = json.Unmarshal(body, &status)
+		return fmt.Errorf("GET %s: %s: %s", path, resp.Status, status.Message)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("GET %s: decode: %w", path, err)
+	}
+	return nil
 }

@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"sort"
 	"strings"
+
+	"github.com/platform-eng/eks-pod-identity/irsa"
 )
 
 // Recorded is a world recorded with read-only aws and kubectl commands
@@ -39,6 +43,9 @@ type recordedFile struct {
 		Role struct {
 			RoleName, Path, Arn string
 			Tags                []struct{ Key, Value string }
+			// The AWS CLI prints it decoded, as an object; the API's
+			// URL-encoded string is read too.
+			AssumeRolePolicyDocument json.RawMessage
 		}
 	} `json:"roles"`
 	Associations []struct {
@@ -95,6 +102,18 @@ func ParseRecorded(data []byte) (*Recorded, error) {
 			return nil, fmt.Errorf(`"roles"[%d] has no Role.RoleName: it is not aws iam get-role's output`, i)
 		}
 		role := &FoundRole{Name: x.Role.RoleName, Path: x.Role.Path, Arn: x.Role.Arn, Tags: map[string]string{}}
+		if doc := x.Role.AssumeRolePolicyDocument; len(doc) > 0 {
+			var s string
+			if json.Unmarshal(doc, &s) == nil {
+				u, err := url.QueryUnescape(s)
+				if err != nil {
+					return nil, fmt.Errorf(`"roles"[%d].Role.AssumeRolePolicyDocument: %w`, i, err)
+				}
+				role.Trust = u
+			} else {
+				role.Trust = string(doc)
+			}
+		}
 		for _, t := range x.Role.Tags {
 			role.Tags[t.Key] = t.Value
 		}
@@ -171,4 +190,23 @@ func (r *Recorded) ServiceAccount(_ context.Context, namespace, name string) (*F
 
 func (r *Recorded) Pod(_ context.Context, namespace, name string) (*FoundObject, error) {
 	return r.Objects["Pod"][namespace+"/"+name], nil
+}
+
+// PodsOf lists the recorded pods that run as the service account; the
+// record keeps no owners, so each is a bare pod.
+func (r *Recorded) PodsOf(_ context.Context, namespace, serviceAccount string) ([]irsa.Pod, error) {
+	var out []irsa.Pod
+	for key, o := range r.Objects["Pod"] {
+		ns, name, _ := strings.Cut(key, "/")
+		if ns == namespace && o.Pod != nil && o.Pod.ServiceAccountName == serviceAccount {
+			p := irsa.Pod{Name: name}
+			for _, c := range o.Pod.Containers {
+				_, on := c.Env[webIdentityEnv]
+				p.OnIRSA = p.OnIRSA || on
+			}
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }

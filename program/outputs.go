@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/platform-eng/eks-pod-identity/irsa"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -40,13 +41,23 @@ func workloadExports(r *podidentity.WorkloadResources) pulumi.Map {
 		out["targetTrustPolicy"] = r.TargetTrustPolicy
 		out["externalId"] = r.ExternalId
 	}
+	if m := w.Irsa; m != nil {
+		// Where the move from IRSA stands, and what the user runs next.
+		out["irsa"] = pulumi.Map{
+			"phase":       pulumi.String(string(m.Phase)),
+			"newPodsGet":  pulumi.String(m.Phase.Credentials()),
+			"restarts":    pulumi.ToStringArray(append([]string{}, m.Restarts...)),
+			"trustPolicy": r.Role.AssumeRolePolicy,
+			"next":        pulumi.String(nextStep(m)),
+		}
+	}
 	if w.TestPod {
 		out["testPod"] = r.TestPodName
 		out["verifyCommands"] = r.TestPodName.ApplyT(func(pod string) []string {
 			return VerifyCommands(w.Namespace, pod, w.AccessCheck)
 		}).(pulumi.StringArrayOutput)
 	}
-	if w.Verify {
+	if w.Verify && (w.Irsa == nil || w.Irsa.Phase.Associated()) {
 		out["verifyJob"] = r.VerifyJobName
 		out["verifyLogsCommand"] = pulumi.Sprintf("kubectl logs job/%s -n %s", r.VerifyJobName, w.Namespace)
 	}
@@ -62,4 +73,19 @@ func VerifyCommands(namespace, pod, accessCheck string) []string {
 		cmds = append(cmds, exec+"aws "+accessCheck)
 	}
 	return append(cmds, exec+"env | grep AWS_CONTAINER_AUTHORIZATION_TOKEN")
+}
+
+// nextStep says what is safe to do after an `up` in the migration's phase.
+func nextStep(m *podidentity.IrsaMigration) string {
+	switch m.Phase {
+	case irsa.Dual:
+		return "nothing running changed; when ready, set phase: podIdentity and run up (new pods then get Pod Identity)"
+	case irsa.PodIdentity:
+		if len(m.Restarts) > 0 {
+			return "run the restarts, check the pods, then set phase: cleanup; to go back, set phase: dual and restart the same pods"
+		}
+		return "every pod of the service account has Pod Identity; set phase: cleanup, or phase: dual to go back"
+	default:
+		return "done: the service account is on Pod Identity alone; its annotation and OIDC trust are gone"
+	}
 }

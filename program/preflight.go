@@ -21,7 +21,7 @@ const discoveryTimeout = 2 * time.Minute
 // program with nothing created. lookups nil means the real AWS and
 // Kubernetes APIs; under mocks, which have no cloud, it means nothing
 // exists.
-func preflight(ctx *pulumi.Context, raw map[string]string, s stackconfig.Settings, st adoption.Stack, args podidentity.Args, cluster, kubeconfig string, lookups *discover.Lookups) (adoption.Plan, error) {
+func preflight(ctx *pulumi.Context, raw map[string]string, s stackconfig.Settings, st adoption.Stack, args podidentity.Args, cluster, kubeconfig string, lookups *discover.Lookups) (adoption.Plan, discover.Existing, error) {
 	want := discover.WantFor(cluster, stackconfig.ComponentName, args)
 	dctx, cancel := context.WithTimeout(ctx.Context(), discoveryTimeout)
 	defer cancel()
@@ -34,30 +34,30 @@ func preflight(ctx *pulumi.Context, raw map[string]string, s stackconfig.Setting
 	default:
 		id, err := discover.ReadAWSIdentity(raw, s.Region)
 		if err != nil {
-			return adoption.Plan{}, &stackconfig.ConfigError{Problems: []string{err.Error()}}
+			return adoption.Plan{}, discover.Existing{}, &stackconfig.ConfigError{Problems: []string{err.Error()}}
 		}
 		aws, err := discover.NewSDKLookup(dctx, id)
 		if err != nil {
-			return adoption.Plan{}, fmt.Errorf("find what already exists: %w", err)
+			return adoption.Plan{}, discover.Existing{}, fmt.Errorf("find what already exists: %w", err)
 		}
 		kube, err := discover.NewKubeAPILookup(kubeconfig, s.KubeContext)
 		if err != nil {
-			return adoption.Plan{}, fmt.Errorf("find what already exists: %w", err)
+			return adoption.Plan{}, discover.Existing{}, fmt.Errorf("find what already exists: %w", err)
 		}
 		l = discover.Lookups{AWS: aws, Kube: kube}
 	}
 	found, err := discover.Discover(dctx, l, want)
 	if err != nil {
-		return adoption.Plan{}, err
+		return adoption.Plan{}, discover.Existing{}, err
 	}
 	plan, err := adoption.Decide(want, found, adoption.Switches{Adopt: s.Adopt, Repoint: s.Repoint}, st)
 	if err != nil {
-		return adoption.Plan{}, err
+		return adoption.Plan{}, discover.Existing{}, err
 	}
 	for _, t := range plan.Taken {
 		_ = ctx.Log.Info("taking over "+t, nil)
 	}
-	return plan, nil
+	return plan, found, nil
 }
 
 // marked adds the stack's marker to what the component creates: the tag

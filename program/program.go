@@ -92,8 +92,12 @@ func DeployWith(ctx *pulumi.Context, lookups *discover.Lookups) (*Deployment, er
 	}
 	// Before anything is created: find what exists, refuse conflicts,
 	// plan what to take over (preflight.go).
-	plan, err := preflight(ctx, raw, settings, stack, args, cluster.Name, kubeconfig, lookups)
+	plan, found, err := preflight(ctx, raw, settings, stack, args, cluster.Name, kubeconfig, lookups)
 	if err != nil {
+		return nil, err
+	}
+	// Workloads moving from IRSA start from what was found (irsa.go).
+	if args, err = migrations(args, found, cluster, stack); err != nil {
 		return nil, err
 	}
 	args.Adopt = plan.Adopt

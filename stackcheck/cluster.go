@@ -56,5 +56,11 @@ func (c Cluster) LookupResult() resource.PropertyMap {
 		"certificateAuthorities": []any{map[string]any{"data": mockCA}},
 		"computeConfigs":         []any{map[string]any{"enabled": c.AutoMode, "nodePools": []any{}, "nodeRoleArn": ""}},
 		"roleArn":                fmt.Sprintf("arn:%s:iam::%s:role/eks-cluster-role", c.Partition, c.Account),
+		"identities":             []any{map[string]any{"oidcs": []any{map[string]any{"issuer": c.Issuer()}}}},
 	})
+}
+
+// Issuer is the cluster's OIDC issuer URL, as EKS forms it.
+func (c Cluster) Issuer() string {
+	return fmt.Sprintf("https://oidc.eks.%s.%s/id/0123456789ABCDEF0123456789ABCDEF", c.Region, stackconfig.DNSSuffix(c.Partition))
 }

@@ -31,6 +31,10 @@ type Registration struct {
 	// AliasTypes are the types the resource may have had before (aliases
 	// that change its type), from alias specs or alias URNs.
 	AliasTypes []string
+	// RetainOnDelete says destroy leaves the object; ReplaceOnChanges
+	// lists the inputs whose change replaces it.
+	RetainOnDelete   bool
+	ReplaceOnChanges []string
 }
 
 // NewRegistration captures a registration's inputs and options; URN is left
@@ -43,6 +47,8 @@ func NewRegistration(args pulumi.MockResourceArgs) *Registration {
 		reg.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		reg.Remote = rpc.GetRemote()
 		reg.ImportID = rpc.GetImportId()
+		reg.RetainOnDelete = rpc.GetRetainOnDelete()
+		reg.ReplaceOnChanges = rpc.GetReplaceOnChanges()
 		for _, a := range rpc.GetAliases() {
 			if spec := a.GetSpec(); spec != nil && spec.GetType() != "" {
 				reg.AliasTypes = append(reg.AliasTypes, spec.GetType())

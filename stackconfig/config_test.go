@@ -148,6 +148,36 @@ func TestParseRefusals(t *testing.T) {
 			"eks-pod-identity:workloads[0]: is a string, expected an object with serviceAccount and optional settings"},
 		{"unknown workload key", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAcount":"a"}]` },
 			`eks-pod-identity:workloads[0]: unknown key "serviceAcount" (did you mean serviceAccount?)`},
+		{"irsa: phase without from", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","roleName":"R","phase":"dual"}]`
+		}, `eks-pod-identity:workloads[0].phase: "dual" is set without from: irsa: a phase is a step of a migration from IRSA`},
+		{"irsa: from without phase", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","roleName":"R","from":"irsa"}]`
+		}, `eks-pod-identity:workloads[0].phase: is required with from: irsa: one of dual, podIdentity, cleanup, taken in that order`},
+		{"irsa: unknown phase", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","roleName":"R","from":"irsa","phase":"podidentity"}]`
+		}, `eks-pod-identity:workloads[0].phase: "podidentity" is not a phase (allowed, in order: dual, podIdentity, cleanup)`},
+		{"irsa: unknown source", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","roleName":"R","from":"kiam","phase":"dual"}]`
+		}, `eks-pod-identity:workloads[0].from: "kiam" is not a source to migrate from: the one allowed is "irsa"`},
+		{"irsa: no role name", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","from":"irsa","phase":"dual"}]`
+		}, `eks-pod-identity:workloads[0].roleName: is required with from: irsa: the role the service account's eks.amazonaws.com/role-arn annotation names, which the stack takes over`},
+		{"irsa: on a preset", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"preset":"ebs-csi","roleName":"R","from":"irsa","phase":"dual"}]`
+		}, `eks-pod-identity:workloads[0].from: is set on preset "ebs-csi": an add-on's service account moves with the add-on's own podIdentityAssociations`},
+		{"irsa: createNamespace", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","namespace":"apps","createNamespace":true,"roleName":"R","from":"irsa","phase":"dual"}]`
+		}, `eks-pod-identity:workloads[0].createNamespace: is true, but a service account on IRSA exists, and so does its namespace`},
+		{"irsa: quota out of range", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","roleName":"R","from":"irsa","phase":"dual","trustPolicyQuota":100000}]`
+		}, `eks-pod-identity:workloads[0].trustPolicyQuota: 100000 is out of range: IAM's trust policy length quota is 2048 by default and can be raised up to 8192`},
+		{"irsa: a role shared by service accounts in different phases", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","roleName":"R","from":"irsa","phase":"dual"},{"serviceAccount":"b","roleName":"R","from":"irsa","phase":"cleanup"}]`
+		}, `eks-pod-identity:workloads[1].phase: is "cleanup", but role R is shared with workloads[0] in phase "dual": a role has one trust policy, so the service accounts sharing it cannot be in different phases`},
+		{"irsa: quota without from", func(c map[string]string) {
+			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","roleName":"R","trustPolicyQuota":4096}]`
+		}, `eks-pod-identity:workloads[0].trustPolicyQuota: is set without from: irsa`},
 		{"target role in an account the stack does not name", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","targetRole":{"account":"data","roleName":"Reader"}}]`
 		}, `eks-pod-identity:workloads[0].targetRole.account: "data" is not an entry of targetAccounts (defined: ): the stack creates target roles only in accounts it names there`},
@@ -188,7 +218,7 @@ func TestParseRefusals(t *testing.T) {
 			c["eks-pod-identity:targetAccounts"] = `{"a":{"accountId":"222233334444","roleArn":"arn:aws:iam::222233334444:role/D"},"b":{"accountId":"222233334444","roleArn":"arn:aws:iam::222233334444:role/E"}}`
 		}, `eks-pod-identity:targetAccounts.b.accountId: 222233334444 is also the account of targetAccounts.a: one entry per account`},
 		{"unknown workload key, nothing close", func(c map[string]string) { c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","zzz":1}]` },
-			`eks-pod-identity:workloads[0]: unknown key "zzz" (allowed: accessCheck, bucketArns, createNamespace, disableSessionTags, externalServiceAccount, hostedZoneArns, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, policyArns, preset, roleDescription, roleName, rolePath, serviceAccount, sessionPolicy, tags, targetRole, targetRoleArn, testPod, testPodName, trust, verify, verifyDeadlineSeconds)`},
+			`eks-pod-identity:workloads[0]: unknown key "zzz" (allowed: accessCheck, bucketArns, createNamespace, disableSessionTags, externalServiceAccount, from, hostedZoneArns, inlinePolicies, maxSessionDuration, name, namespace, permissionsBoundary, phase, policyArns, preset, roleDescription, roleName, rolePath, serviceAccount, sessionPolicy, tags, targetRole, targetRoleArn, testPod, testPodName, trust, trustPolicyQuota, verify, verifyDeadlineSeconds)`},
 		{"wrong type in workload", func(c map[string]string) {
 			c["eks-pod-identity:workloads"] = `[{"serviceAccount":"a","testPod":"yes"}]`
 		},

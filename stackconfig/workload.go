@@ -8,6 +8,7 @@ import (
 
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/platform-eng/eks-pod-identity/components/presets"
+	"github.com/platform-eng/eks-pod-identity/irsa"
 )
 
 // workloadConfig is one entry of eks-pod-identity:workloads as the stack file
@@ -40,6 +41,9 @@ type workloadConfig struct {
 	DisableSessionTags     bool                      `json:"disableSessionTags"`
 	SessionPolicy          policyDocument            `json:"sessionPolicy"`
 	TargetRole             *targetRoleConfig         `json:"targetRole"`
+	From                   string                    `json:"from"`
+	Phase                  string                    `json:"phase"`
+	TrustPolicyQuota       int                       `json:"trustPolicyQuota"`
 }
 
 func (w workloadConfig) toComponent() podidentity.Workload {
@@ -77,7 +81,18 @@ func (w workloadConfig) toComponent() podidentity.Workload {
 		DisableSessionTags:     w.DisableSessionTags,
 		SessionPolicy:          string(w.SessionPolicy),
 		TargetRole:             w.targetRole(),
+		Irsa:                   w.irsa(),
 	}
+}
+
+// irsa is the migration the workload asks for; nil when it sets none of
+// its keys. The program adds what it finds (the role's trust, the OIDC
+// provider, the pods).
+func (w workloadConfig) irsa() *podidentity.IrsaMigration {
+	if w.From == "" && w.Phase == "" && w.TrustPolicyQuota == 0 {
+		return nil
+	}
+	return &podidentity.IrsaMigration{From: w.From, Phase: irsa.Phase(w.Phase), TrustQuota: w.TrustPolicyQuota}
 }
 
 // targetRole is the component's TargetRole with Account still the name in

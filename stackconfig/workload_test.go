@@ -36,6 +36,7 @@ func TestWorkloadConfigMapsEveryField(t *testing.T) {
 		Tags: map[string]string{"k": "v"}, TestPod: true, TestPodName: "p", Verify: true, AccessCheck: "s3 ls", VerifyDeadlineSeconds: 90,
 		TargetRoleArn: "t", DisableSessionTags: true, SessionPolicy: "{}",
 		TargetRole: &targetRoleConfig{Account: "data", RoleName: "Reader", PolicyArns: []string{"p"}},
+		From:       "irsa", Phase: "dual", TrustPolicyQuota: 4096,
 	}
 	got := cfg.toComponent()
 	want := podidentity.Workload{
@@ -47,6 +48,7 @@ func TestWorkloadConfigMapsEveryField(t *testing.T) {
 		TargetRoleArn: "t", DisableSessionTags: true, SessionPolicy: "{}",
 		// The account stays the name here; Parse puts in its ID.
 		TargetRole: &podidentity.TargetRole{RoleName: "Reader", PolicyArns: []string{"p"}},
+		Irsa:       &podidentity.IrsaMigration{From: "irsa", Phase: "dual", TrustQuota: 4096},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("toComponent:\n got %+v\nwant %+v", got, want)
@@ -58,8 +60,9 @@ func TestWorkloadConfigMapsEveryField(t *testing.T) {
 			t.Errorf("podidentity.Workload.%s is not covered by this test", v.Type().Field(i).Name)
 		}
 	}
-	// The preset's inputs are two keys in the stack file, one field here.
-	if c, w := reflect.TypeFor[workloadConfig]().NumField(), v.NumField()+1; c != w {
+	// The preset's inputs are two keys in the stack file, one field here;
+	// from, phase and trustPolicyQuota are three, one field (Irsa).
+	if c, w := reflect.TypeFor[workloadConfig]().NumField(), v.NumField()+1+2; c != w {
 		t.Errorf("workloadConfig has %d fields, podidentity.Workload %d: map the new one", c, w)
 	}
 }

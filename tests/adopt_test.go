@@ -11,6 +11,7 @@ import (
 	"github.com/platform-eng/eks-pod-identity/components/podidentity"
 	"github.com/platform-eng/eks-pod-identity/discover"
 	"github.com/platform-eng/eks-pod-identity/discover/discovertest"
+	"github.com/platform-eng/eks-pod-identity/irsa"
 	"github.com/platform-eng/eks-pod-identity/program"
 	"github.com/platform-eng/eks-pod-identity/stackconfig"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -48,6 +49,9 @@ func (w world) ServiceAccount(_ context.Context, ns, name string) (*discover.Fou
 }
 func (w world) Pod(_ context.Context, ns, name string) (*discover.FoundObject, error) {
 	return w.Pods[ns+"/"+name], nil
+}
+func (w world) PodsOf(_ context.Context, ns, sa string) ([]irsa.Pod, error) {
+	return w.ServiceAccountPods[ns+"/"+sa], nil
 }
 
 // walkthroughWorld is what the manual walkthrough leaves: nothing tagged

@@ -172,6 +172,7 @@ func clusterIn(region, name, version string, autoMode bool) resource.PropertyMap
 		"certificateAuthorities": []any{map[string]any{"data": "LS0tLS1CRUdJTi=="}},
 		"computeConfigs":         []any{map[string]any{"enabled": autoMode, "nodePools": []any{}, "nodeRoleArn": ""}},
 		"roleArn":                "arn:aws:iam::111122223333:role/eks-cluster",
+		"identities":             []any{map[string]any{"oidcs": []any{map[string]any{"issuer": "https://oidc.eks." + region + ".amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"}}}},
 	})
 }
 

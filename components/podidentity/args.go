@@ -182,6 +182,10 @@ type Workload struct {
 	// Empty: none.
 	SessionPolicy string
 
+	// Irsa moves the service account from IRSA to Pod Identity in phases
+	// (IrsaMigration). Nil: a service account that was never on IRSA.
+	Irsa *IrsaMigration
+
 	// TestPod creates the walkthrough's aws-cli Pod (sleep 3600) running as
 	// the service account. Default false.
 	TestPod bool

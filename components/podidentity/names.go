@@ -45,6 +45,15 @@ func (w Workload) withDefaults(partition string) Workload {
 	}
 	// With a target role the pod gets the target's permissions: the
 	// first role needs only the chaining permission the component adds.
+	// A role on IRSA keeps the permissions it has: the stack attaches only
+	// what the workload names.
+	if w.Irsa != nil && w.PolicyArns == nil {
+		w.PolicyArns = []string{}
+	}
+	if w.Irsa != nil {
+		// Someone else's: the migration patches its annotation only.
+		w.ExternalServiceAccount = true
+	}
 	if w.Preset == "" && w.PolicyArns == nil && len(w.InlinePolicies) == 0 && w.TargetRoleArn == "" {
 		w.PolicyArns = []string{ManagedPolicyArn(partition, DefaultPolicyName)}
 	}

@@ -78,8 +78,11 @@ type WorkloadResources struct {
 	TargetAttachments []*iam.RolePolicyAttachment
 	Namespace         *corev1.Namespace
 	ServiceAccount    *corev1.ServiceAccount
-	TestPod           *corev1.Pod
-	VerifyJob         *batchv1.Job
+	// ServiceAccountPatch is the IRSA annotation's patch of a migrating
+	// workload's service account (Workload.Irsa), which the stack does not own.
+	ServiceAccountPatch *corev1.ServiceAccountPatch
+	TestPod             *corev1.Pod
+	VerifyJob           *batchv1.Job
 
 	// presetPolicies are the rendered documents of the preset's inline
 	// policies, in InlinePolicies order after the workload's own: what the
@@ -175,7 +178,11 @@ func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) 
 		}
 	}
 	res.Namespace = c.namespaces[w.Namespace]
-	if res.ServiceAccount, err = c.createServiceAccount(ctx, name, w, res.Namespace); err != nil {
+	if w.Irsa != nil {
+		if res.ServiceAccountPatch, err = c.patchIrsaAnnotation(ctx, name, w); err != nil {
+			return nil, fmt.Errorf("patch service account: %w", err)
+		}
+	} else if res.ServiceAccount, err = c.createServiceAccount(ctx, name, w, res.Namespace); err != nil {
 		return nil, fmt.Errorf("create service account: %w", err)
 	}
 	// EKS injects credentials only when a pod is admitted: anything that runs
@@ -188,7 +195,8 @@ func (c *PodIdentity) addWorkload(ctx *pulumi.Context, name string, w Workload) 
 		}
 		identity = append(identity, res.TestPod)
 	}
-	if w.Verify {
+	// In Dual no pod gets Pod Identity: there is nothing to prove yet.
+	if w.Verify && w.associated() {
 		if res.VerifyJob, err = c.createVerifyJob(ctx, name, w, res, identity); err != nil {
 			return nil, fmt.Errorf("create verification job: %w", err)
 		}
@@ -238,6 +246,9 @@ func (c *PodIdentity) installAgent(ctx *pulumi.Context, name string) (*eks.Addon
 // Step 2: the role and its trust policy.
 func (c *PodIdentity) createRole(ctx *pulumi.Context, name string, w Workload) (*iam.Role, error) {
 	trust := c.args.ClusterArn.ToStringOutput().ApplyT(func(clusterArn string) (string, error) {
+		if w.Irsa != nil {
+			return MigrationTrust(w, clusterArn)
+		}
 		return TrustPolicy(w.Trust, clusterArn, w.Namespace, w.ServiceAccount)
 	}).(pulumi.StringOutput)
 	args := &iam.RoleArgs{
@@ -262,7 +273,9 @@ func (c *PodIdentity) createRole(ctx *pulumi.Context, name string, w Workload) (
 	// A fixed role name cannot exist twice: replace it delete-first. An
 	// auto-named role gets a fresh name and can be created first.
 	return iam.NewRole(ctx, roleResourceName(name, w.Name), args,
-		c.childOpts(append(importOpt(c.args.Adopt.workload(w.Name).Role), pulumi.DeleteBeforeReplace(w.RoleName != ""))...)...)
+		c.childOpts(append(importOpt(c.args.Adopt.workload(w.Name).Role), pulumi.DeleteBeforeReplace(w.RoleName != ""),
+			// Pods still on IRSA use the role: destroy mid-migration leaves it.
+			pulumi.RetainOnDelete(w.retainsIRSA()))...)...)
 }
 
 // Step 3: managed and inline permission policies.
@@ -272,7 +285,7 @@ func (c *PodIdentity) attachPolicies(ctx *pulumi.Context, name string, w Workloa
 		a, err := iam.NewRolePolicyAttachment(ctx, attachmentResourceName(name, w.Name, arn), &iam.RolePolicyAttachmentArgs{
 			Role:      role.Name,
 			PolicyArn: pulumi.String(arn),
-		}, c.childOpts()...)
+		}, c.childOpts(pulumi.RetainOnDelete(w.retainsIRSA()))...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("attach %s: %w", arn, err)
 		}
@@ -318,6 +331,12 @@ func (c *PodIdentity) attachPresetPolicies(ctx *pulumi.Context, name string, w W
 // Step 4: the Pod Identity Association, native unless the workload needs
 // a field only Cloud Control can set.
 func (c *PodIdentity) associate(ctx *pulumi.Context, name string, w Workload, res *WorkloadResources) error {
+	if !w.associated() {
+		// Dual: the role trusts Pod Identity, but no pod uses it yet.
+		res.AssociationId = pulumi.String("").ToStringOutput()
+		res.AssociationArn, res.ExternalId = res.AssociationId, res.AssociationId
+		return nil
+	}
 	if w.usesCloudControl() {
 		return c.associateViaCloudControl(ctx, name, w, res)
 	}
@@ -392,26 +411,30 @@ func (c *PodIdentity) createTestPod(ctx *pulumi.Context, name string, w Workload
 		Image:   pulumi.String(c.args.image()),
 		Command: pulumi.ToStringArray([]string{"sleep", "3600"}),
 	})
+	own, irsaOpts := irsaPodOptions(w)
 	return corev1.NewPod(ctx, testPodResourceName(name, w.Name), &corev1.PodArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name:        pulumi.String(w.TestPodName),
 			Namespace:   pulumi.String(w.Namespace),
 			Labels:      labels(name, w.Name),
-			Annotations: annotations(c.args.Annotations, nil),
+			Annotations: annotations(c.args.Annotations, own),
 		},
 		Spec: spec,
-	}, c.childOpts(
+	}, c.childOpts(append([]pulumi.ResourceOption{
 		pulumi.DependsOn(identity),
 		c.waitForArgs(),
 		// The pod has a fixed name, so a replacement must delete it first.
 		pulumi.DeleteBeforeReplace(true),
-	)...)
+	}, irsaOpts...)...)...)
 }
 
 // identityDependencies is everything a pod needs to exist before admission
 // for EKS to hand it the role's credentials.
 func (c *PodIdentity) identityDependencies(res *WorkloadResources) []pulumi.Resource {
-	deps := []pulumi.Resource{res.associationResource()}
+	var deps []pulumi.Resource
+	if a := res.associationResource(); a != nil {
+		deps = append(deps, a)
+	}
 	for _, a := range res.Attachments {
 		deps = append(deps, a)
 	}
@@ -421,6 +444,9 @@ func (c *PodIdentity) identityDependencies(res *WorkloadResources) []pulumi.Reso
 	deps = append(deps, res.targetDependencies()...)
 	if res.ServiceAccount != nil {
 		deps = append(deps, res.ServiceAccount)
+	}
+	if res.ServiceAccountPatch != nil {
+		deps = append(deps, res.ServiceAccountPatch)
 	}
 	if res.Namespace != nil {
 		deps = append(deps, res.Namespace)
@@ -497,6 +523,9 @@ func mergeTags(base, over map[string]string) map[string]string {
 func (r *WorkloadResources) associationResource() pulumi.Resource {
 	if r.CloudControlAssociation != nil {
 		return r.CloudControlAssociation
+	}
+	if r.Association == nil {
+		return nil // Dual: no association yet
 	}
 	return r.Association
 }

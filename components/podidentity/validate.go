@@ -132,6 +132,10 @@ func (a Args) Validate(name string) error {
 	// Providers are made from the settings, so only here, not in
 	// ValidateSettings.
 	for i, w := range a.Workloads {
+		for _, p := range a.Workloads[i].irsaProblems(func(f string) string { return fmt.Sprintf("workloads[%d].%s", i, f) }) {
+			field, msg, _ := strings.Cut(p, ": ")
+			ps.add(field, "%s", msg)
+		}
 		if w.TargetRole != nil && w.TargetRole.Provider == nil {
 			ps.add(fmt.Sprintf("workloads[%d].targetRole", i), "has no provider: the role is made in account %s, which needs an AWS provider that can create roles there", w.TargetRole.Account)
 		}
@@ -183,6 +187,7 @@ func (a Args) settingsProblems(name string) Problems {
 		w.check(&ps, at, name, a.Partition)
 		checkPreset(&ps, at, raw, a.Partition)
 		w.checkSessionControls(&ps, at, raw, a.Partition)
+		w.checkIrsa(&ps, at, raw)
 		// A target role's permissions are out of sight: its users know
 		// what the default check needs there.
 		if w.Verify && raw.AccessCheck == "" && raw.Preset == "" && w.TargetRoleArn == "" && !grantsS3List(w, a.Partition) {
@@ -211,7 +216,10 @@ func (a Args) settingsProblems(name string) Problems {
 		if w.RoleName != "" {
 			lower := strings.ToLower(w.RoleName)
 			if j, dup := seenRole[lower]; dup {
-				ps.add(at("roleName"), "%q is already the role of workloads[%d]: IAM role names are unique per account, ignoring case", w.RoleName, j)
+				if other := a.Workloads[j].Irsa; w.Irsa != nil && other != nil && w.Irsa.Phase != other.Phase {
+					ps.add(at("phase"), "is %q, but role %s is shared with workloads[%d] in phase %q: a role has one trust policy, so the service accounts sharing it cannot be in different phases", w.Irsa.Phase, w.RoleName, j, other.Phase)
+				}
+				ps.add(at("roleName"), "%q is already the role of workloads[%d]: IAM role names are unique per account, ignoring case; a role on IRSA that several service accounts use is migrated one service account at a time (the others keep their IRSA trust untouched)", w.RoleName, j)
 			}
 			seenRole[lower] = i
 		}

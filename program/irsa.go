@@ -1,0 +1,129 @@
+package program
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/platform-eng/eks-pod-identity/adoption"
+	"github.com/platform-eng/eks-pod-identity/components/podidentity"
+	"github.com/platform-eng/eks-pod-identity/discover"
+	"github.com/platform-eng/eks-pod-identity/ekscluster"
+	"github.com/platform-eng/eks-pod-identity/irsa"
+	"github.com/platform-eng/eks-pod-identity/stackconfig"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+)
+
+// migrations fills in each workload that moves from IRSA (from: irsa) from
+// what discovery found: the role's trust, the cluster's OIDC provider, the
+// annotation to keep, the pods to restart. It refuses, before anything is
+// registered, what cannot move: no such role or service account, a service
+// account not on IRSA or on a role in another account, pods Pod Identity
+// cannot serve, a China Region, a trust policy the phase cannot edit or
+// that would outgrow IAM's quota, and a cleanup while pods still use IRSA.
+func migrations(args podidentity.Args, found discover.Existing, cluster *eks.LookupClusterResult, st adoption.Stack) (podidentity.Args, error) {
+	var problems []string
+	partition := ekscluster.Partition(cluster.Arn)
+	account := arnAccount(cluster.Arn)
+	workloads := append([]podidentity.Workload(nil), args.Workloads...)
+	for i, raw := range workloads {
+		if raw.Irsa == nil {
+			continue
+		}
+		w := raw.Resolved(partition)
+		at := func(field string) string {
+			return fmt.Sprintf("%s[%d].%s", stackconfig.Key(stackconfig.KeyWorkloads), i, field)
+		}
+		refuse := func(field, format string, a ...any) {
+			problems = append(problems, at(field)+": "+fmt.Sprintf(format, a...))
+		}
+		sa := w.Namespace + "/" + w.ServiceAccount
+		if err := irsa.CheckRegion(partition); err != nil {
+			refuse("from", "cluster %s %v", cluster.Name, err)
+			continue
+		}
+		role := found.Roles[w.RoleName]
+		if role == nil {
+			refuse("roleName", "role %s does not exist in account %s: from: irsa takes over the role the service account's %s annotation names", w.RoleName, account, irsa.RoleArnAnnotation)
+		}
+		obj := found.ServiceAccounts[sa]
+		if obj == nil {
+			refuse("serviceAccount", "ServiceAccount %s does not exist on cluster %s: from: irsa moves an existing service account", sa, cluster.Name)
+		}
+		if role == nil || obj == nil {
+			continue
+		}
+		m := *raw.Irsa
+		m.Trust = role.Trust
+		m.RoleArnAnnotation = obj.Annotations[irsa.RoleArnAnnotation]
+		switch {
+		case m.RoleArnAnnotation != "":
+			if err := irsa.CheckAnnotation(m.RoleArnAnnotation, w.RoleName, account); err != nil {
+				refuse("serviceAccount", "ServiceAccount %s %v", sa, err)
+				continue
+			}
+		case st.Owns(role.Tags[stackconfig.StackTagKey]):
+			// This stack's cleanup removed it; going back puts it back.
+			m.RoleArnAnnotation = role.Arn
+		case m.Phase.KeepsIRSA():
+			refuse("serviceAccount", "ServiceAccount %s %v", sa, irsa.CheckAnnotation("", w.RoleName, account))
+			continue
+		}
+		issuer := clusterIssuer(cluster)
+		p, err := irsa.ProviderFor(partition, account, issuer)
+		if err != nil {
+			refuse("from", "cluster %s: %v", cluster.Name, err)
+			continue
+		}
+		m.Provider = p
+
+		pods := found.ServiceAccountPods[sa]
+		for _, msg := range irsa.CheckPods(pods) {
+			refuse("serviceAccount", "ServiceAccount %s: %s", sa, msg)
+		}
+		// The stack re-creates its own test pod (its credentials
+		// annotation); the verification Job's pods finish.
+		ownPod := func(name string) bool { return w.TestPod && name == w.TestPodName }
+		onIRSA := irsa.StillOnIRSA(pods)
+		if m.Phase.Associated() {
+			m.Restarts = irsa.Restarts(w.Namespace, onIRSA, ownPod)
+		}
+		if m.Phase == irsa.Cleanup {
+			if cmds := irsa.Restarts(w.Namespace, onIRSA, ownPod); len(cmds) > 0 {
+				refuse("phase", "is cleanup, but pods of ServiceAccount %s still have IRSA credentials (admitted before the association): cleanup takes this service account out of the role's OIDC trust, and they would fail to refresh them. Restart them first, and run `up` again:\n      %s", sa, strings.Join(cmds, "\n      "))
+				continue
+			}
+		}
+		w.Irsa = &m
+		if _, err := podidentity.MigrationTrust(w, cluster.Arn); err != nil {
+			refuse("phase", "is %s, but role %s: %v", m.Phase, w.RoleName, err)
+			continue
+		}
+		workloads[i].Irsa = &m
+	}
+	if len(problems) > 0 {
+		return args, &stackconfig.ConfigError{Problems: problems}
+	}
+	args.Workloads = workloads
+	return args, nil
+}
+
+// clusterIssuer is the cluster's OIDC issuer URL, "" when it has none.
+func clusterIssuer(c *eks.LookupClusterResult) string {
+	for _, id := range c.Identities {
+		for _, o := range id.Oidcs {
+			if o.Issuer != "" {
+				return o.Issuer
+			}
+		}
+	}
+	return ""
+}
+
+// arnAccount is an ARN's account field.
+func arnAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[4]
+}
