@@ -200,7 +200,7 @@ func (l *SDKLookup) Role(ctx context.Context, name string) (*FoundRole, error) {
 	}
 	r := &FoundRole{Name: aws.ToString(out.Role.RoleName), Path: aws.ToString(out.Role.Path), Arn: aws.ToString(out.Role.Arn), Tags: map[string]string{}}
 	// IAM returns policy documents URL-encoded (RFC 3986).
-	if r.Trust, err = url.QueryUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument)); err != nil {
+	if r.Trust, err = url.PathUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument)); err != nil {
 		return nil, fmt.Errorf("decode its trust policy: %w", err)
 	}
 	pages := iam.NewListRoleTagsPaginator(l.IAM, &iam.ListRoleTagsInput{RoleName: out.Role.RoleName})

@@ -105,7 +105,7 @@ func ParseRecorded(data []byte) (*Recorded, error) {
 		if doc := x.Role.AssumeRolePolicyDocument; len(doc) > 0 {
 			var s string
 			if json.Unmarshal(doc, &s) == nil {
-				u, err := url.QueryUnescape(s)
+				u, err := url.PathUnescape(s)
 				if err != nil {
 					return nil, fmt.Errorf(`"roles"[%d].Role.AssumeRolePolicyDocument: %w`, i, err)
 				}
