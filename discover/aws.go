@@ -199,6 +199,11 @@ func (l *SDKLookup) Role(ctx context.Context, name string) (*FoundRole, error) {
 		return nil, err
 	}
 	r := &FoundRole{Name: aws.ToString(out.Role.RoleName), Path: aws.ToString(out.Role.Path), Arn: aws.ToString(out.Role.Arn), Tags: map[string]string{}}
+	if b := out.Role.PermissionsBoundary; b != nil {
+		r.PermissionsBoundary = aws.ToString(b.PermissionsBoundaryArn)
+	}
+	r.MaxSessionDuration = int(aws.ToInt32(out.Role.MaxSessionDuration))
+	r.Description = aws.ToString(out.Role.Description)
 	// IAM returns policy documents URL-encoded (RFC 3986).
 	if r.Trust, err = url.PathUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument)); err != nil {
 		return nil, fmt.Errorf("decode its trust policy: %w", err)

@@ -251,6 +251,11 @@ type FoundRole struct {
 	Tags            map[string]string
 	// Trust is the role's trust policy document, URL-decoded.
 	Trust string
+	// PermissionsBoundary (its ARN), MaxSessionDuration (seconds) and
+	// Description are what taking the role over must not change.
+	PermissionsBoundary string
+	MaxSessionDuration  int
+	Description         string
 }
 
 // FoundAssociation is a Pod Identity Association as

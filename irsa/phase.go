@@ -17,8 +17,8 @@ type Phase string
 const (
 	// Dual: the role trusts both IRSA (its OIDC statements, untouched) and
 	// Pod Identity; no association yet, so every pod keeps IRSA. Safe to
-	// leave for as long as needed, and to go back from by deleting the
-	// stack's Pod Identity statement (destroy, or from: removed).
+	// leave for as long as needed. Destroy leaves the role as it is, Pod
+	// Identity statement included (harmless without an association).
 	Dual Phase = "dual"
 	// PodIdentity: the association exists, so a pod admitted from now on
 	// gets Pod Identity credentials (EKS's webhook gives the container

@@ -3,6 +3,8 @@ package irsa
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -65,6 +67,14 @@ func Trust(existing string, phase Phase, podIdentity string, p Provider, namespa
 		return "", fmt.Errorf("the Pod Identity trust: %w", err)
 	}
 	subject := Subject(namespace, serviceAccount)
+	var mine []any
+	for _, raw := range ours {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return "", fmt.Errorf("the Pod Identity trust: %w", err)
+		}
+		mine = append(mine, v)
+	}
 	var out []json.RawMessage
 	trusted := false
 	for i, raw := range stmts {
@@ -72,10 +82,14 @@ func Trust(existing string, phase Phase, podIdentity string, p Provider, namespa
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return "", fmt.Errorf("the role's trust policy: statement %d: %w", i, err)
 		}
-		if s.podIdentityOnly() {
+		// The stack's own Pod Identity statement (last run's) and an
+		// unconditioned one (eksctl's migration adds it) are replaced by
+		// ours; one scoped to another cluster or service account is kept.
+		if s.podIdentityOnly() && (s["Condition"] == nil || slices.ContainsFunc(mine, func(m any) bool { return reflect.DeepEqual(m, map[string]any(s)) })) {
 			continue
 		}
-		if !s.federates(p.Arn) {
+		// A Deny is never trust to edit.
+		if !s.federates(p.Arn) || s["Effect"] != "Allow" {
 			out = append(out, raw)
 			continue
 		}
@@ -252,7 +266,7 @@ func (s statement) match(key, subject string) match {
 	found, best := false, matchNone
 	for _, op := range subOperators {
 		block, _ := cond[op].(map[string]any)
-		vals, ok := block[key]
+		vals, ok := lookupKey(block, key)
 		if !ok {
 			continue
 		}
@@ -312,10 +326,12 @@ func (s statement) withoutSubject(key, subject string) (statement, bool) {
 		if !ok {
 			continue
 		}
-		vals, ok := block[key]
+		k, ok := findKey(block, key)
 		if !ok {
 			continue
 		}
+		vals := block[k]
+		key := k
 		var keep []any
 		for _, v := range strs(vals) {
 			if v != subject {
@@ -344,4 +360,39 @@ func (s statement) withoutSubject(key, subject string) (statement, bool) {
 	}
 	out["Condition"] = cond
 	return out, left
+}
+
+// findKey is the key of block that is key, compared as IAM compares
+// condition keys: without case.
+func findKey(block map[string]any, key string) (string, bool) {
+	for k := range block {
+		if strings.EqualFold(k, key) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+func lookupKey(block map[string]any, key string) (any, bool) {
+	k, ok := findKey(block, key)
+	if !ok {
+		return nil, false
+	}
+	return block[k], true
+}
+
+// Federated says the document still trusts some OIDC or SAML provider: a
+// role others may still assume through IRSA.
+func Federated(doc string) bool {
+	_, stmts, err := statements(doc)
+	if err != nil {
+		return true // unreadable: assume it does
+	}
+	for _, raw := range stmts {
+		var s statement
+		if json.Unmarshal(raw, &s) == nil && len(s.principal("Federated")) > 0 {
+			return true
+		}
+	}
+	return false
 }

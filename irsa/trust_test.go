@@ -40,6 +40,8 @@ const (
 	app   = "system:serviceaccount:default:pod-id-sa"
 	other = "system:serviceaccount:default:reports"
 	pi    = `{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}`
+	// otherPI is Pod Identity scoped to another cluster's service account.
+	otherPI = `{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"],"Condition":{"StringEquals":{"aws:RequestTag/eks-cluster-arn":"arn:aws:eks:eu-west-1:111122223333:cluster/other"}}}`
 )
 
 func TestTrust(t *testing.T) {
@@ -74,6 +76,13 @@ func TestTrust(t *testing.T) {
 			doc(`{"Effect":"Allow","Principal":{"Federated":"` + prov.Arn + `"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"` + iss + `:aud":"sts.amazonaws.com"}}}`), Cleanup,
 			"", "statement 0 trusts every service account of " + prov.Arn + " (it has no " + iss + ":sub condition)"},
 		{"not JSON", `{"Version":`, Dual, "", "the role's trust policy: is not a JSON policy document"},
+		{"another cluster's scoped Pod Identity statement is kept",
+			doc(otherPI, oidc(iss, app)), Dual, doc(otherPI, oidc(iss, app), pi), ""},
+		{"a Deny naming the provider is never edited",
+			doc(strings.Replace(oidc(iss, app), `"Allow"`, `"Deny"`, 1), oidc(iss, app, other)), Cleanup,
+			doc(strings.Replace(oidc(iss, app), `"Allow"`, `"Deny"`, 1), `{"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"`+iss+`:aud":"sts.amazonaws.com","`+iss+`:sub":"`+other+`"}},"Effect":"Allow","Principal":{"Federated":"`+prov.Arn+`"}}`, pi), ""},
+		{"condition keys compare without case",
+			doc(strings.Replace(oidc(iss, app), iss+":sub", strings.ToUpper(iss)+":SUB", 1)), Cleanup, doc(pi), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

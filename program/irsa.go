@@ -20,8 +20,8 @@ import (
 // account not on IRSA or on a role in another account, pods Pod Identity
 // cannot serve, a China Region, a trust policy the phase cannot edit or
 // that would outgrow IAM's quota, and a cleanup while pods still use IRSA.
-func migrations(args podidentity.Args, found discover.Existing, cluster *eks.LookupClusterResult, st adoption.Stack) (podidentity.Args, error) {
-	var problems []string
+func migrations(args podidentity.Args, found discover.Existing, cluster *eks.LookupClusterResult, st adoption.Stack) (podidentity.Args, []string, error) {
+	var problems, warnings []string
 	partition := ekscluster.Partition(cluster.Arn)
 	account := arnAccount(cluster.Arn)
 	workloads := append([]podidentity.Workload(nil), args.Workloads...)
@@ -51,6 +51,17 @@ func migrations(args podidentity.Args, found discover.Existing, cluster *eks.Loo
 		}
 		if role == nil || obj == nil {
 			continue
+		}
+		// The import must not weaken or reset what the role has: the stack
+		// would remove a permissions boundary it does not name.
+		if role.PermissionsBoundary != w.PermissionsBoundary {
+			refuse("permissionsBoundary", "is %q, but role %s has permissions boundary %q: taking the role over would change it; set permissionsBoundary to %q", w.PermissionsBoundary, w.RoleName, role.PermissionsBoundary, role.PermissionsBoundary)
+		}
+		if d := max(w.MaxSessionDuration, 3600); role.MaxSessionDuration != 0 && role.MaxSessionDuration != d {
+			refuse("maxSessionDuration", "is %d, but role %s has %d: taking the role over would change it; set maxSessionDuration to %d", d, w.RoleName, role.MaxSessionDuration, role.MaxSessionDuration)
+		}
+		if role.Description != w.RoleDescription {
+			refuse("roleDescription", "is %q, but role %s has description %q: taking the role over would change it; set roleDescription to it", w.RoleDescription, w.RoleName, role.Description)
 		}
 		m := *raw.Irsa
 		m.Trust = role.Trust
@@ -88,9 +99,22 @@ func migrations(args podidentity.Args, found discover.Existing, cluster *eks.Loo
 			m.Restarts = irsa.Restarts(w.Namespace, onIRSA, ownPod)
 		}
 		if m.Phase == irsa.Cleanup {
-			if cmds := irsa.Restarts(w.Namespace, onIRSA, ownPod); len(cmds) > 0 {
+			cmds := irsa.Restarts(w.Namespace, onIRSA, ownPod)
+			// A Job's pod is not restarted but finishes: it still must.
+			for _, p := range onIRSA {
+				if p.OwnerKind == "Job" {
+					cmds = append(cmds, fmt.Sprintf("# pod %s of Job %s: wait for it to finish, or kubectl delete job %s -n %s", p.Name, p.OwnerName, p.OwnerName, w.Namespace))
+				}
+			}
+			if len(cmds) > 0 {
 				refuse("phase", "is cleanup, but pods of ServiceAccount %s still have IRSA credentials (admitted before the association): cleanup takes this service account out of the role's OIDC trust, and they would fail to refresh them. Restart them first, and run `up` again:\n      %s", sa, strings.Join(cmds, "\n      "))
 				continue
+			}
+			if m.RoleArnAnnotation != "" && st.Owns(role.Tags[stackconfig.StackTagKey]) {
+				// The stack's patch left it out, yet it is there: another
+				// field manager (Helm, kubectl apply) owns it too.
+				warnings = append(warnings, fmt.Sprintf("%s: ServiceAccount %s still has %s after cleanup: another field manager (a Helm release, kubectl apply) owns it too, and server-side apply keeps it. Remove it there (the chart's values), or run `kubectl annotate serviceaccount %s -n %s %s-`",
+					at("phase"), sa, irsa.RoleArnAnnotation, w.ServiceAccount, w.Namespace, irsa.RoleArnAnnotation))
 			}
 		}
 		w.Irsa = &m
@@ -101,10 +125,10 @@ func migrations(args podidentity.Args, found discover.Existing, cluster *eks.Loo
 		workloads[i].Irsa = &m
 	}
 	if len(problems) > 0 {
-		return args, &stackconfig.ConfigError{Problems: problems}
+		return args, nil, &stackconfig.ConfigError{Problems: problems}
 	}
 	args.Workloads = workloads
-	return args, nil
+	return args, warnings, nil
 }
 
 // clusterIssuer is the cluster's OIDC issuer URL, "" when it has none.

@@ -97,8 +97,12 @@ func DeployWith(ctx *pulumi.Context, lookups *discover.Lookups) (*Deployment, er
 		return nil, err
 	}
 	// Workloads moving from IRSA start from what was found (irsa.go).
-	if args, err = migrations(args, found, cluster, stack); err != nil {
+	var warnings []string
+	if args, warnings, err = migrations(args, found, cluster, stack); err != nil {
 		return nil, err
+	}
+	for _, w := range warnings {
+		_ = ctx.Log.Warn(w, nil)
 	}
 	args.Adopt = plan.Adopt
 	var kept bool

@@ -219,7 +219,24 @@ func TestIrsaPhases(t *testing.T) {
 		if subs, pi := subsOf(trustOf(t, rec)); !slices.Equal(subs, []string{otherSub}) || pi != 1 {
 			t.Errorf("cleanup trust: subs %v, %d Pod Identity statements; want only %s's IRSA trust left, and Pod Identity", subs, pi, otherSub)
 		}
-		if rec.get(t, irsaRoleT, "pod-identity-pod-id-sa-role").RetainOnDelete {
+		if !rec.get(t, irsaRoleT, "pod-identity-pod-id-sa-role").RetainOnDelete {
+			t.Error("after cleanup the role still trusts default/reports through IRSA, yet destroy would delete it")
+		}
+		// With this service account its only IRSA user, the role is the
+		// stack's alone after cleanup: destroy deletes it.
+		alone := irsaWorld(t)
+		alone.ServiceAccountPods["default/pod-id-sa"] = nil
+		r := *alone.Roles[irsaRole]
+		r.Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"` + irsaProvider + `"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"` + irsaIssuer + `:sub":"` + irsaSub + `","` + irsaIssuer + `:aud":"sts.amazonaws.com"}}}]}`
+		alone.Roles[irsaRole] = &r
+		rec2, _, err := runIrsa(t, alone, irsa.Cleanup, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if subs, _ := subsOf(trustOf(t, rec2)); len(subs) != 0 {
+			t.Fatalf("subs left %v", subs)
+		}
+		if rec2.get(t, irsaRoleT, "pod-identity-pod-id-sa-role").RetainOnDelete {
 			t.Error("after cleanup the role is the stack's alone, yet retained on destroy")
 		}
 		patch := rec.get(t, "kubernetes:core/v1:ServiceAccountPatch", "pod-identity-pod-id-sa-sa")
@@ -262,6 +279,14 @@ func TestIrsaRefusals(t *testing.T) {
 			r.Trust = `{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}`
 			e.Roles[irsaRole] = &r
 		}, nil, "eks-pod-identity:workloads[0].phase: is dual, but role EKSPodIdentityS3Role: the role's trust policy would be"},
+		{"a Job's pod still on IRSA in cleanup", func(e *discover.Existing) {
+			e.ServiceAccountPods["default/pod-id-sa"] = []irsa.Pod{{Name: "nightly-x", OwnerKind: "Job", OwnerName: "nightly", OnIRSA: true}}
+		}, func(w map[string]any) { w["phase"] = "cleanup" }, "# pod nightly-x of Job nightly: wait for it to finish, or kubectl delete job nightly -n default"},
+		{"a permissions boundary the stack would remove", func(e *discover.Existing) {
+			r := *e.Roles[irsaRole]
+			r.PermissionsBoundary = "arn:aws:iam::111122223333:policy/Boundary"
+			e.Roles[irsaRole] = &r
+		}, nil, `eks-pod-identity:workloads[0].permissionsBoundary: is "", but role EKSPodIdentityS3Role has permissions boundary "arn:aws:iam::111122223333:policy/Boundary": taking the role over would change it`},
 		{"a wildcard sub in cleanup", func(e *discover.Existing) {
 			r := *e.Roles[irsaRole]
 			r.Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"` + irsaProvider + `"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"` + irsaIssuer + `:sub":"system:serviceaccount:default:*"}}}]}`

@@ -110,10 +110,19 @@ func (w Workload) checkIrsa(ps *Problems, at func(string) string, raw Workload) 
 	}
 }
 
-// retainsIRSA says destroying the stack must leave the workload's role, its
-// policies and the annotation: pods still on IRSA use them.
+// retainsIRSA says destroying the stack must leave the workload's role and
+// its policies: pods still on IRSA use them, this service account's before
+// cleanup, other service accounts' (or clusters') as long as the trust
+// keeps any OIDC statement.
 func (w Workload) retainsIRSA() bool {
-	return w.Irsa != nil && w.Irsa.Phase.KeepsIRSA()
+	if w.Irsa == nil {
+		return false
+	}
+	if w.Irsa.Phase.KeepsIRSA() {
+		return true
+	}
+	after, err := irsa.Trust(w.Irsa.Trust, w.Irsa.Phase, `{"Version":"2012-10-17","Statement":[]}`, w.Irsa.Provider, w.Namespace, w.ServiceAccount)
+	return err != nil || irsa.Federated(after)
 }
 
 // associated says the workload has a Pod Identity association in this run.

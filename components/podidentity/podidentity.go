@@ -297,7 +297,7 @@ func (c *PodIdentity) attachPolicies(ctx *pulumi.Context, name string, w Workloa
 			Role:   role.Name,
 			Name:   pulumi.String(pname),
 			Policy: pulumi.String(string(w.InlinePolicies[pname])),
-		}, c.childOpts()...)
+		}, c.childOpts(pulumi.RetainOnDelete(w.retainsIRSA()))...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("inline policy %s: %w", pname, err)
 		}
@@ -318,7 +318,7 @@ func (c *PodIdentity) attachPresetPolicies(ctx *pulumi.Context, name string, w W
 			Role:   res.Role.Name,
 			Name:   pulumi.String(doc.Name),
 			Policy: text,
-		}, c.childOpts()...)
+		}, c.childOpts(pulumi.RetainOnDelete(w.retainsIRSA()))...)
 		if err != nil {
 			return fmt.Errorf("inline policy %s: %w", doc.Name, err)
 		}
