@@ -274,7 +274,11 @@ type FoundAssociation struct {
 type FoundObject struct {
 	Labels      map[string]string
 	Annotations map[string]string
-	Pod         *PodSpec
+	// AnnotationManagers are, by annotation key, the field managers that own
+	// it (metadata.managedFields): server-side apply removes a field only
+	// when its last owner leaves it out.
+	AnnotationManagers map[string][]string
+	Pod                *PodSpec
 	// Phase is a pod's status.phase (Pending, Running, Succeeded, Failed,
 	// Unknown).
 	Phase string

@@ -205,6 +205,18 @@ func TestKubeAPILookup(t *testing.T) {
 						{"name":"POD_NAME","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}],
 					"volumeMounts":[{"name":"home","mountPath":"/tmp/home"},{"name":"eks-pod-identity-token","mountPath":"/var/run/secrets/pods.eks.amazonaws.com/serviceaccount","readOnly":true}],
 					"securityContext":{"allowPrivilegeEscalation":false,"readOnlyRootFilesystem":true,"capabilities":{"drop":["ALL"]}}}]}}`)
+		case "/api/v1/namespaces/apps/serviceaccounts/irsa":
+			fmt.Fprint(w, `{"kind":"ServiceAccount","metadata":{"name":"irsa","annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::111122223333:role/R"},
+				"managedFields":[{"manager":"kubectl-client-side-apply","operation":"Update","fieldsV1":{"f:metadata":{"f:annotations":{".":{},"f:eks.amazonaws.com/role-arn":{},"f:kubectl.kubernetes.io/last-applied-configuration":{}}}}},
+					{"manager":"pulumi-kubernetes-0a1b2c3d","operation":"Apply","fieldsV1":{"f:metadata":{"f:annotations":{"f:eks.amazonaws.com/role-arn":{}}}}}]}}`)
+		case "/api/v1/namespaces/apps/pods":
+			fmt.Fprint(w, `{"kind":"PodList","items":[
+				{"metadata":{"name":"web-6d5-abc","ownerReferences":[{"kind":"ReplicaSet","name":"web-6d5","controller":true}]},"spec":{"serviceAccountName":"irsa","containers":[{"env":[{"name":"AWS_WEB_IDENTITY_TOKEN_FILE","value":"/t"}]}]}},
+				{"metadata":{"name":"db-0","ownerReferences":[{"kind":"StatefulSet","name":"db","controller":true}]},"spec":{"serviceAccountName":"irsa","containers":[{}]}},
+				{"metadata":{"name":"win","labels":{"eks.amazonaws.com/fargate-profile":"fp"}},"spec":{"serviceAccountName":"irsa","nodeSelector":{"kubernetes.io/os":"windows"}}},
+				{"metadata":{"name":"other"},"spec":{"serviceAccountName":"someone-else"}}]}`)
+		case "/apis/apps/v1/namespaces/apps/replicasets/web-6d5":
+			fmt.Fprint(w, `{"metadata":{"name":"web-6d5","ownerReferences":[{"kind":"Deployment","name":"web","controller":true}]}}`)
 		case "/api/v1/namespaces/secret":
 			w.WriteHeader(http.StatusForbidden)
 			fmt.Fprint(w, `{"kind":"Status","message":"namespaces \"secret\" is forbidden: User \"x\" cannot get resource"}`)
@@ -246,6 +258,19 @@ current-context: wrong
 	sa, err := l.ServiceAccount(ctx, "default", "pod-id-sa")
 	if err != nil || sa == nil || sa.Labels["a"] != "b" {
 		t.Fatalf("service account = %+v, %v", sa, err)
+	}
+	irsaSA, err := l.ServiceAccount(ctx, "apps", "irsa")
+	if err != nil || !reflect.DeepEqual(irsaSA.AnnotationManagers["eks.amazonaws.com/role-arn"], []string{"kubectl-client-side-apply", "pulumi-kubernetes-0a1b2c3d"}) {
+		t.Fatalf("the annotation's managers = %+v, %v", irsaSA, err)
+	}
+	pods, err := l.PodsOf(ctx, "apps", "irsa")
+	wantPods := []irsa.Pod{
+		{Name: "web-6d5-abc", OwnerKind: "Deployment", OwnerName: "web", OnIRSA: true},
+		{Name: "db-0", OwnerKind: "StatefulSet", OwnerName: "db"},
+		{Name: "win", Fargate: true, Windows: true},
+	}
+	if err != nil || !reflect.DeepEqual(pods, wantPods) {
+		t.Fatalf("PodsOf = %+v, %v\nwant %+v", pods, err, wantPods)
 	}
 	pod, err := l.Pod(ctx, "default", "aws-cli-pod-identity")
 	wantPod := &discover.PodSpec{ServiceAccountName: "pod-id-sa", RestartPolicy: "Never",

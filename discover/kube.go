@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 
 	"github.com/platform-eng/eks-pod-identity/irsa"
 	"github.com/platform-eng/eks-pod-identity/stackconfig"
@@ -57,10 +58,14 @@ type kubeObject struct {
 	// Kind is set in a list's items (Recorded).
 	Kind     string `json:"kind"`
 	Metadata struct {
-		Name        string            `json:"name"`
-		Namespace   string            `json:"namespace"`
-		Labels      map[string]string `json:"labels"`
-		Annotations map[string]string `json:"annotations"`
+		Name          string            `json:"name"`
+		Namespace     string            `json:"namespace"`
+		Labels        map[string]string `json:"labels"`
+		Annotations   map[string]string `json:"annotations"`
+		ManagedFields []struct {
+			Manager  string          `json:"manager"`
+			FieldsV1 json.RawMessage `json:"fieldsV1"`
+		} `json:"managedFields"`
 	} `json:"metadata"`
 	Spec struct {
 		ServiceAccountName           string `json:"serviceAccountName"`
@@ -170,7 +175,26 @@ func (l *KubeAPILookup) Pod(ctx context.Context, namespace, name string) (*Found
 
 // object is what discovery keeps of any object: its metadata.
 func (o *kubeObject) object() *FoundObject {
-	return &FoundObject{Labels: o.Metadata.Labels, Annotations: o.Metadata.Annotations}
+	f := &FoundObject{Labels: o.Metadata.Labels, Annotations: o.Metadata.Annotations}
+	for _, m := range o.Metadata.ManagedFields {
+		var fields struct {
+			Metadata struct {
+				Annotations map[string]json.RawMessage `json:"f:annotations"`
+			} `json:"f:metadata"`
+		}
+		if json.Unmarshal(m.FieldsV1, &fields) != nil {
+			continue
+		}
+		for k := range fields.Metadata.Annotations {
+			if key, ok := strings.CutPrefix(k, "f:"); ok {
+				if f.AnnotationManagers == nil {
+					f.AnnotationManagers = map[string][]string{}
+				}
+				f.AnnotationManagers[key] = append(f.AnnotationManagers[key], m.Manager)
+			}
+		}
+	}
+	return f
 }
 
 // pod is the pod's labels, the spec fields discovery compares and its phase.

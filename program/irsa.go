@@ -110,11 +110,17 @@ func migrations(args podidentity.Args, found discover.Existing, cluster *eks.Loo
 				refuse("phase", "is cleanup, but pods of ServiceAccount %s still have IRSA credentials (admitted before the association): cleanup takes this service account out of the role's OIDC trust, and they would fail to refresh them. Restart them first, and run `up` again:\n      %s", sa, strings.Join(cmds, "\n      "))
 				continue
 			}
-			if m.RoleArnAnnotation != "" && st.Owns(role.Tags[stackconfig.StackTagKey]) {
-				// The stack's patch left it out, yet it is there: another
-				// field manager (Helm, kubectl apply) owns it too.
-				warnings = append(warnings, fmt.Sprintf("%s: ServiceAccount %s still has %s after cleanup: another field manager (a Helm release, kubectl apply) owns it too, and server-side apply keeps it. Remove it there (the chart's values), or run `kubectl annotate serviceaccount %s -n %s %s-`",
-					at("phase"), sa, irsa.RoleArnAnnotation, w.ServiceAccount, w.Namespace, irsa.RoleArnAnnotation))
+			// Server-side apply removes the annotation only if the stack's
+			// patch is its last owner; another manager keeps it.
+			var others []string
+			for _, mgr := range obj.AnnotationManagers[irsa.RoleArnAnnotation] {
+				if !strings.HasPrefix(mgr, "pulumi") {
+					others = append(others, mgr)
+				}
+			}
+			if m.RoleArnAnnotation != "" && len(others) > 0 {
+				warnings = append(warnings, fmt.Sprintf("%s: cleanup leaves ServiceAccount %s's %s in place: field manager %s also owns it, and server-side apply removes a field only when its last owner leaves it out. It is harmless while the association exists (EKS puts Pod Identity first); remove it where it is set (a Helm chart's values, a manifest) and run `kubectl annotate serviceaccount %s -n %s %s-`",
+					at("phase"), sa, irsa.RoleArnAnnotation, strings.Join(others, ", "), w.ServiceAccount, w.Namespace, irsa.RoleArnAnnotation))
 			}
 		}
 		w.Irsa = &m

@@ -260,3 +260,24 @@ func TestTailMessage(t *testing.T) {
 		t.Errorf("long tail = %d bytes, ends %q", len(got), got[len(got)-10:])
 	}
 }
+
+func TestMutateIRSA(t *testing.T) {
+	pod := &Pod{Spec: PodSpec{Containers: []Container{{Name: "app"}, {Name: "side", Env: []EnvVar{{Name: "A", Value: "b"}}}}}}
+	ops := MutateIRSA(pod, "arn:aws:iam::123456789012:role/R")
+	var paths []string
+	for _, op := range ops {
+		paths = append(paths, op.Op+" "+op.Path)
+	}
+	want := []string{"add /spec/volumes", "add /spec/containers/0/env", "add /spec/containers/0/volumeMounts",
+		"add /spec/containers/1/env/-", "add /spec/containers/1/env/-", "add /spec/containers/1/volumeMounts"}
+	if strings.Join(paths, ",") != strings.Join(want, ",") {
+		t.Fatalf("ops %v, want %v", paths, want)
+	}
+	if env := ops[1].Value.([]EnvVar); env[0].Value != "arn:aws:iam::123456789012:role/R" || env[1].Value != IRSATokenFile {
+		t.Fatalf("env %v", env)
+	}
+	pod.Spec.Volumes = []Volume{{Name: IRSATokenVolume}}
+	if ops := MutateIRSA(pod, "x"); ops != nil {
+		t.Fatalf("a pod admitted once is patched again: %v", ops)
+	}
+}

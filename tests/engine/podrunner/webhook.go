@@ -109,6 +109,56 @@ func Mutate(pod *Pod, region string) []PatchOp {
 type Webhook struct {
 	Directory *agent.Directory
 	Log       *log.Logger
+	// Kube reads service accounts for IRSA's annotation; nil: no IRSA.
+	Kube *kube.Client
+}
+
+// What EKS's webhook puts into a pod whose service account is annotated for
+// IRSA and has no association (amazon-eks-pod-identity-webhook: container
+// credentials take precedence, so an association wins over the annotation).
+const (
+	IRSAAnnotation    = "eks.amazonaws.com/role-arn"
+	IRSATokenVolume   = "aws-iam-token"
+	IRSATokenMount    = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
+	IRSATokenFile     = IRSATokenMount + "/token"
+	IRSATokenAudience = "sts.amazonaws.com"
+)
+
+// MutateIRSA returns the patch that injects IRSA's web identity into pod:
+// the token volume, AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, and the
+// mount, in every container.
+func MutateIRSA(pod *Pod, roleArn string) []PatchOp {
+	if slices.ContainsFunc(pod.Spec.Volumes, func(v Volume) bool { return v.Name == IRSATokenVolume }) {
+		return nil
+	}
+	exp := int64(TokenExpiration)
+	volume := Volume{Name: IRSATokenVolume, Projected: &Projected{Sources: []ProjectedSources{{
+		ServiceAccountToken: &ServiceAccountTokenProjection{Audience: IRSATokenAudience, ExpirationSeconds: &exp, Path: "token"},
+	}}}}
+	var ops []PatchOp
+	if len(pod.Spec.Volumes) == 0 {
+		ops = append(ops, PatchOp{Op: "add", Path: "/spec/volumes", Value: []Volume{volume}})
+	} else {
+		ops = append(ops, PatchOp{Op: "add", Path: "/spec/volumes/-", Value: volume})
+	}
+	env := []EnvVar{{Name: "AWS_ROLE_ARN", Value: roleArn}, {Name: "AWS_WEB_IDENTITY_TOKEN_FILE", Value: IRSATokenFile}}
+	mount := VolumeMount{Name: IRSATokenVolume, MountPath: IRSATokenMount, ReadOnly: true}
+	for i, c := range pod.Spec.Containers {
+		base := "/spec/containers/" + strconv.Itoa(i)
+		if len(c.Env) == 0 {
+			ops = append(ops, PatchOp{Op: "add", Path: base + "/env", Value: env})
+		} else {
+			for _, e := range env {
+				ops = append(ops, PatchOp{Op: "add", Path: base + "/env/-", Value: e})
+			}
+		}
+		if len(c.VolumeMounts) == 0 {
+			ops = append(ops, PatchOp{Op: "add", Path: base + "/volumeMounts", Value: []VolumeMount{mount}})
+		} else {
+			ops = append(ops, PatchOp{Op: "add", Path: base + "/volumeMounts/-", Value: mount})
+		}
+	}
+	return ops
 }
 
 type admissionReview struct {
@@ -179,6 +229,21 @@ func (h *Webhook) patch(ctx context.Context, req *admissionRequest) ([]PatchOp, 
 		return nil, fmt.Errorf("pod %s/%s: %w", ns, name, err)
 	}
 	if assoc == nil {
+		if h.Kube == nil {
+			return nil, nil
+		}
+		var sa struct {
+			Metadata struct {
+				Annotations map[string]string `json:"annotations"`
+			} `json:"metadata"`
+		}
+		if err := h.Kube.Get(ctx, "/api/v1/namespaces/"+ns+"/serviceaccounts/"+pod.serviceAccount(), &sa); err != nil {
+			return nil, nil // no such service account: nothing to inject
+		}
+		if arn := sa.Metadata.Annotations[IRSAAnnotation]; arn != "" {
+			h.Log.Printf("webhook: pod %s/%s (service account %s): no association, annotated %s, injecting IRSA", ns, name, pod.serviceAccount(), arn)
+			return MutateIRSA(&pod, arn), nil
+		}
 		return nil, nil
 	}
 	h.Log.Printf("webhook: pod %s/%s (service account %s): association %s in cluster %s, injecting Pod Identity (region %s)",

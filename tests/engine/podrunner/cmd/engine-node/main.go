@@ -94,7 +94,7 @@ func run() error {
 		return err
 	}
 	hookURL := "https://" + hookLis.Addr().String() + "/mutate"
-	hook := &podrunner.Webhook{Directory: dir, Log: logger}
+	hook := &podrunner.Webhook{Directory: dir, Log: logger, Kube: kc}
 	go serve(logger, "webhook", &http.Server{Handler: hook, ReadHeaderTimeout: 10 * time.Second}, hookLis)
 	if err := podrunner.RegisterWebhook(ctx, kc, hookURL, caPEM); err != nil {
 		return fmt.Errorf("register the admission webhook: %w", err)
