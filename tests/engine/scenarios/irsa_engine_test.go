@@ -264,11 +264,23 @@ spec:
 	if n := assocs(); n != 0 {
 		t.Errorf("back in dual: %d associations, want none", n)
 	}
+	// EKS deletes an association eventually: a create at once may answer
+	// 409 (aws-controllers-k8s/community#2684), and pulumi-aws does not
+	// retry it. The runbook's answer, `up` again, is shown to recover.
 	phase("podIdentity")
-	up("forward again")
+	e.setFaults(t, fault{"service": "eks", "action": "CreatePodIdentityAssociation", "fault": "error", "count": 1,
+		"status": 409, "code": "ResourceInUseException", "message": "Association already exists: a deletion is still in progress"})
+	if _, err := s.Up(ctx, upOpts(t)...); err == nil || !strings.Contains(err.Error(), "ResourceInUseException") {
+		t.Fatalf("forward again with EKS answering 409: %v", err)
+	}
+	if n := assocs(); n != 0 {
+		t.Errorf("after the 409: %d associations", n)
+	}
+	up("forward again, the runbook's second up")
 	if n := assocs(); n != 1 {
 		t.Errorf("forward again: %d associations, want 1", n)
 	}
+	expectNoChanges(ctx, t, s)
 
 	// cleanup is refused while the Deployment's pod has IRSA credentials.
 	phase("cleanup")
