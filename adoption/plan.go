@@ -233,6 +233,12 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, st Stack) 
 				refuse("%s names role %s, not the workload's (%s): taking it over would repoint it, so the pods of %s/%s would change identity at the next admission, and role %s would be left as it is (not deleted, its trust unchanged). "+
 					"To repoint it, set %s to true; to keep it, set %s to that role's name and it is taken over as it is",
 					what, as.RoleArn, want, w.Namespace, w.ServiceAccount, roleName(as.RoleArn), stackconfig.Key(stackconfig.KeyAdoptRepoint), at("roleName"))
+			case w.UsesCloudControl():
+				// Adopt or not: the create would meet it half-way.
+				refuse("%s cannot be taken over as it is: the workload's association is made through Cloud Control (targetRoleArn, disableSessionTags or sessionPolicy), and pulumi-aws v6 cannot import one (Terraform's aws_cloudcontrolapi_resource has no importer). "+
+					"Either take it over without those keys first (with %s on, the native association is imported), then add them: the next `up` replaces it, deleting it first; "+
+					"or delete it (`aws eks delete-pod-identity-association --cluster-name %s --association-id %s`) and let the stack create it",
+					what, stackconfig.Key(stackconfig.KeyAdopt), want.Cluster, as.ID)
 			default:
 				if take(what, "") {
 					wa.Association = want.Cluster + "," + as.ID

@@ -390,6 +390,17 @@ func TestPlanAdoption(t *testing.T) {
 			refusals: []string{`names role arn:aws:iam::123456789012:role/OldEKSPodIdentityS3Role, not the workload's`},
 		},
 		{
+			name: "an association a Cloud Control workload would make is refused, adopt or not: pulumi-aws cannot import one",
+			want: func() discover.Want {
+				w := devWant()
+				w.Workloads[0].DisableSessionTags, w.Workloads[0].Trust = true, podidentity.TrustOpen
+				return w
+			},
+			found: associationNaming("arn:aws:iam::123456789012:role/EKSPodIdentityS3Role"),
+			adopt: true, taken: 3, agentAdopted: true,
+			refusals: []string{"pod identity association " + walkAssoc + " for default/pod-id-sa on cluster my-eks-cluster (eks-pod-identity:workloads[0].serviceAccount) cannot be taken over as it is: the workload's association is made through Cloud Control (targetRoleArn, disableSessionTags or sessionPolicy), and pulumi-aws v6 cannot import one (Terraform's aws_cloudcontrolapi_resource has no importer). Either take it over without those keys first (with eks-pod-identity:adopt on, the native association is imported), then add them: the next `up` replaces it, deleting it first; or delete it (`aws eks delete-pod-identity-association --cluster-name my-eks-cluster --association-id " + walkAssoc + "`)"},
+		},
+		{
 			name:  "with adoptRepoint the association naming another role is taken over",
 			found: associationNaming("arn:aws:iam::123456789012:role/team/OrdersRole"),
 			adopt: true, repoint: true, taken: 5, adoption: devAdoption, agentAdopted: true,

@@ -51,6 +51,12 @@ func (w Workload) usesCloudControl() bool {
 	return w.TargetRoleArn != "" || w.DisableSessionTags || w.SessionPolicy != ""
 }
 
+// UsesCloudControl says the workload's association is an
+// aws.cloudcontrol.Resource (a target role or a session control), which
+// pulumi-aws v6 cannot import: Terraform's aws_cloudcontrolapi_resource,
+// which it bridges, has no importer. w has its defaults filled in.
+func (w Workload) UsesCloudControl() bool { return w.usesCloudControl() }
+
 // checkSessionControls refuses the target role and session settings EKS
 // or IAM would refuse later, or that would leave the pod without
 // credentials. w has its defaults filled in; raw is as given.
