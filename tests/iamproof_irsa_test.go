@@ -1,11 +1,8 @@
 package tests
 
 import (
-	"bytes"
-	"fmt"
 	"strings"
 	"testing"
-	"text/tabwriter"
 
 	"github.com/platform-eng/eks-pod-identity/irsa"
 )
@@ -76,23 +73,5 @@ func TestIAMProofOfTheIrsaPhases(t *testing.T) {
 	dir := iamSimulator(t)
 	cases := irsaTrustCases(t)
 	res := simulate(t, dir, cases)
-	var table bytes.Buffer
-	w := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "phase\trequest\tresult\t")
-	for i, c := range cases {
-		r := res.Results[i]
-		mark := ""
-		if r.Result != c.want {
-			mark = "  <-- want " + c.want
-			t.Errorf("%s: %s = %s, want %s %s", c.preset, c.Name, r.Result, c.want, r.Errors)
-		}
-		if len(r.IgnoredContextKeys) > 0 {
-			t.Errorf("%s: %s: the evaluator ignored context keys %v: the case proves less than it says", c.preset, c.Name, r.IgnoredContextKeys)
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s%s\t\n", c.preset, c.Name, r.Result, mark)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("evaluator: %v\n%s", res.Tools, table.String())
+	t.Logf("evaluator: %v\n%s", res.Tools, judge(t, res, cases, "phase"))
 }

@@ -108,10 +108,17 @@ func TestIAMProofOfTheTargetTrustPolicy(t *testing.T) {
 	dir := iamSimulator(t)
 	cases := targetTrustCases(t)
 	res := simulate(t, dir, cases)
+	t.Logf("evaluator: %v\n%s", res.Tools, judge(t, res, cases, "workload"))
+}
 
+// judge fails the test on every case whose result is not the one wanted,
+// or whose context keys the evaluator ignored, and returns the table of
+// results by group (each case's preset field: a workload, a phase).
+func judge(t *testing.T, res simOutput, cases []simCase, group string) string {
+	t.Helper()
 	var table bytes.Buffer
 	w := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "workload\trequest\tresult\t")
+	fmt.Fprintf(w, "%s\trequest\tresult\t\n", group)
 	for i, c := range cases {
 		r := res.Results[i]
 		mark := ""
@@ -127,7 +134,7 @@ func TestIAMProofOfTheTargetTrustPolicy(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("evaluator: %v\n%s", res.Tools, table.String())
+	return table.String()
 }
 
 // roleOfSession is the role ARN of an assumed-role session ARN.

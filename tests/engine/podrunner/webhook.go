@@ -59,39 +59,45 @@ type PatchOp struct {
 // the environment (variables the pod sets itself are left alone) and the
 // read-only mount. A pod that already has the volume is left as it is.
 func Mutate(pod *Pod, region string) []PatchOp {
-	if slices.ContainsFunc(pod.Spec.Volumes, func(v Volume) bool { return v.Name == TokenVolume }) {
-		return nil
-	}
 	mode := int32(420)
 	exp := int64(TokenExpiration)
 	volume := Volume{Name: TokenVolume, Projected: &Projected{DefaultMode: &mode, Sources: []ProjectedSources{{
 		ServiceAccountToken: &ServiceAccountTokenProjection{Audience: agent.Audience, ExpirationSeconds: &exp, Path: TokenPath},
 	}}}}
+	return inject(pod, volume, InjectedEnv(region), VolumeMount{Name: TokenVolume, MountPath: TokenMountPath, ReadOnly: true})
+}
+
+// inject is the patch that adds volume to pod, and env (what the pod does
+// not set itself) and mount to every container and init container; none
+// when the pod has the volume already.
+func inject(pod *Pod, volume Volume, env []EnvVar, mount VolumeMount) []PatchOp {
+	if slices.ContainsFunc(pod.Spec.Volumes, func(v Volume) bool { return v.Name == volume.Name }) {
+		return nil
+	}
 	var ops []PatchOp
 	if len(pod.Spec.Volumes) == 0 {
 		ops = append(ops, PatchOp{Op: "add", Path: "/spec/volumes", Value: []Volume{volume}})
 	} else {
 		ops = append(ops, PatchOp{Op: "add", Path: "/spec/volumes/-", Value: volume})
 	}
-	mount := VolumeMount{Name: TokenVolume, MountPath: TokenMountPath, ReadOnly: true}
 	for _, list := range []struct {
 		field      string
 		containers []Container
 	}{{"containers", pod.Spec.Containers}, {"initContainers", pod.Spec.InitContainers}} {
 		for i, c := range list.containers {
 			base := "/spec/" + list.field + "/" + strconv.Itoa(i)
-			var env []EnvVar
-			for _, e := range InjectedEnv(region) {
+			var add []EnvVar
+			for _, e := range env {
 				if !slices.ContainsFunc(c.Env, func(have EnvVar) bool { return have.Name == e.Name }) {
-					env = append(env, e)
+					add = append(add, e)
 				}
 			}
 			switch {
-			case len(env) == 0:
+			case len(add) == 0:
 			case len(c.Env) == 0:
-				ops = append(ops, PatchOp{Op: "add", Path: base + "/env", Value: env})
+				ops = append(ops, PatchOp{Op: "add", Path: base + "/env", Value: add})
 			default:
-				for _, e := range env {
+				for _, e := range add {
 					ops = append(ops, PatchOp{Op: "add", Path: base + "/env/-", Value: e})
 				}
 			}
@@ -126,39 +132,14 @@ const (
 
 // MutateIRSA returns the patch that injects IRSA's web identity into pod:
 // the token volume, AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, and the
-// mount, in every container.
+// mount, as Mutate does Pod Identity's.
 func MutateIRSA(pod *Pod, roleArn string) []PatchOp {
-	if slices.ContainsFunc(pod.Spec.Volumes, func(v Volume) bool { return v.Name == IRSATokenVolume }) {
-		return nil
-	}
 	exp := int64(TokenExpiration)
 	volume := Volume{Name: IRSATokenVolume, Projected: &Projected{Sources: []ProjectedSources{{
 		ServiceAccountToken: &ServiceAccountTokenProjection{Audience: IRSATokenAudience, ExpirationSeconds: &exp, Path: "token"},
 	}}}}
-	var ops []PatchOp
-	if len(pod.Spec.Volumes) == 0 {
-		ops = append(ops, PatchOp{Op: "add", Path: "/spec/volumes", Value: []Volume{volume}})
-	} else {
-		ops = append(ops, PatchOp{Op: "add", Path: "/spec/volumes/-", Value: volume})
-	}
 	env := []EnvVar{{Name: "AWS_ROLE_ARN", Value: roleArn}, {Name: "AWS_WEB_IDENTITY_TOKEN_FILE", Value: IRSATokenFile}}
-	mount := VolumeMount{Name: IRSATokenVolume, MountPath: IRSATokenMount, ReadOnly: true}
-	for i, c := range pod.Spec.Containers {
-		base := "/spec/containers/" + strconv.Itoa(i)
-		if len(c.Env) == 0 {
-			ops = append(ops, PatchOp{Op: "add", Path: base + "/env", Value: env})
-		} else {
-			for _, e := range env {
-				ops = append(ops, PatchOp{Op: "add", Path: base + "/env/-", Value: e})
-			}
-		}
-		if len(c.VolumeMounts) == 0 {
-			ops = append(ops, PatchOp{Op: "add", Path: base + "/volumeMounts", Value: []VolumeMount{mount}})
-		} else {
-			ops = append(ops, PatchOp{Op: "add", Path: base + "/volumeMounts/-", Value: mount})
-		}
-	}
-	return ops
+	return inject(pod, volume, env, VolumeMount{Name: IRSATokenVolume, MountPath: IRSATokenMount, ReadOnly: true})
 }
 
 type admissionReview struct {
