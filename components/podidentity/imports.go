@@ -174,10 +174,11 @@ func (a Args) adoptionProblems() Problems {
 			}
 		}
 		if wa.Association != "" && w.usesCloudControl() {
-			// Cloud Control imports by the type's primary identifier (the
-			// association ARN), which no path to the import has been
-			// tested with yet.
-			ps.add(at("association"), "%q cannot be adopted: the workload sets targetRoleArn, disableSessionTags or sessionPolicy, so its association is a Cloud Control resource, and adopting one is not supported yet; delete the existing association (aws eks delete-pod-identity-association) and let the stack create it", wa.Association)
+			// pulumi-aws v6 cannot import a Cloud Control resource: the
+			// Terraform aws_cloudcontrolapi_resource it bridges declares no
+			// importer. (The program's pre-flight refuses this earlier,
+			// adoption.Decide, with both ways out.)
+			ps.add(at("association"), "%q cannot be adopted: the workload sets targetRoleArn, disableSessionTags or sessionPolicy, so its association is a Cloud Control resource, which pulumi-aws v6 cannot import; adopt it without those keys first and add them after (the next update replaces it), or delete it (aws eks delete-pod-identity-association) and let the component create it", wa.Association)
 		} else if wa.Association != "" {
 			cluster, id, ok := strings.Cut(wa.Association, ",")
 			if !ok || cluster == "" || !strings.HasPrefix(id, "a-") {

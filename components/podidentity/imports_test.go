@@ -79,7 +79,7 @@ func TestAdoptionIsValidated(t *testing.T) {
 		{"association of a Cloud Control workload", func(a *podidentity.Args) {
 			a.Workloads[0].TargetRoleArn = "arn:aws:iam::444455556666:role/r"
 			a.Adopt.Workloads = map[string]podidentity.WorkloadAdoption{"api": {Association: "c,a-0123456789abcdef0"}}
-		}, []string{`adopt.workloads[api].association: "c,a-0123456789abcdef0" cannot be adopted: the workload sets targetRoleArn, disableSessionTags or sessionPolicy, so its association is a Cloud Control resource, and adopting one is not supported yet`}},
+		}, []string{`adopt.workloads[api].association: "c,a-0123456789abcdef0" cannot be adopted: the workload sets targetRoleArn, disableSessionTags or sessionPolicy, so its association is a Cloud Control resource, which pulumi-aws v6 cannot import`}},
 		{"service account of another workload", func(a *podidentity.Args) {
 			a.Adopt.Workloads = map[string]podidentity.WorkloadAdoption{"api": {ServiceAccount: "default/api"}}
 		}, []string{`adopt.workloads[api].serviceAccount: "default/api" is not the workload's service account: its import ID is "apps/api"`}},
