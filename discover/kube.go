@@ -112,36 +112,10 @@ type kubeObject struct {
 }
 
 func (l *KubeAPILookup) get(ctx context.Context, path string) (*kubeObject, error) {
-	u, err := url.JoinPath(l.host, path)
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := l.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return nil, err
-	}
-	switch resp.StatusCode {
-	case http.StatusOK:
-	case http.StatusNotFound:
-		return nil, nil
-	default:
-		var status struct{ Message string }
-		_ = json.Unmarshal(body, &status)
-		return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, status.Message)
-	}
 	var o kubeObject
-	if err := json.Unmarshal(body, &o); err != nil {
-		return nil, fmt.Errorf("GET %s: decode: %w", path, err)
+	found, err := l.getJSON(ctx, path, &o)
+	if !found || err != nil {
+		return nil, err
 	}
 	return &o, nil
 }
@@ -289,7 +263,7 @@ const fargateProfileLabel = "eks.amazonaws.com/fargate-profile"
 func (l *KubeAPILookup) PodsOf(ctx context.Context, namespace, serviceAccount string) ([]irsa.Pod, error) {
 	ns := "/namespaces/" + url.PathEscape(namespace)
 	var list struct{ Items []podListItem }
-	if err := l.getJSON(ctx, "/api/v1"+ns+"/pods", &list); err != nil {
+	if _, err := l.getJSON(ctx, "/api/v1"+ns+"/pods", &list); err != nil {
 		return nil, err
 	}
 	var out []irsa.Pod
@@ -306,7 +280,7 @@ func (l *KubeAPILookup) PodsOf(ctx context.Context, namespace, serviceAccount st
 		p.OwnerKind, p.OwnerName = o.controller()
 		if p.OwnerKind == "ReplicaSet" {
 			var rs podListItem
-			if err := l.getJSON(ctx, "/apis/apps/v1"+ns+"/replicasets/"+url.PathEscape(p.OwnerName), &rs); err != nil {
+			if _, err := l.getJSON(ctx, "/apis/apps/v1"+ns+"/replicasets/"+url.PathEscape(p.OwnerName), &rs); err != nil {
 				return nil, err
 			}
 			if kind, name := rs.controller(); kind == "Deployment" {
@@ -318,37 +292,38 @@ func (l *KubeAPILookup) PodsOf(ctx context.Context, namespace, serviceAccount st
 	return out, nil
 }
 
-// getJSON GETs path into v; a missing object leaves v as it is.
-func (l *KubeAPILookup) getJSON(ctx context.Context, path string, v any) error {
+// getJSON GETs path (an object or a list) into v; false when it does not
+// exist. Any other answer than 200 or 404 is an error, never "absent".
+func (l *KubeAPILookup) getJSON(ctx context.Context, path string, v any) (bool, error) {
 	u, err := url.JoinPath(l.host, path)
 	if err != nil {
-		return err
+		return false, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := l.client.Do(req)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return err
+		return false, err
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusNotFound:
-		return nil
+		return false, nil
 	default:
 		var status struct{ Message string }
 		_ = json.Unmarshal(body, &status)
-		return fmt.Errorf("GET %s: %s: %s", path, resp.Status, status.Message)
+		return false, fmt.Errorf("GET %s: %s: %s", path, resp.Status, status.Message)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("GET %s: decode: %w", path, err)
+		return false, fmt.Errorf("GET %s: decode: %w", path, err)
 	}
-	return nil
+	return true, nil
 }
