@@ -66,6 +66,16 @@ func Partition(arn string) string {
 	return parts[1]
 }
 
+// Account is the account field of an ARN, such as the cluster's; "" when
+// it has none.
+func Account(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 5 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[4]
+}
+
 // UpdateKubeconfigCommand is the command a user runs next to reach the new
 // cluster with kubectl, as the same identity the stack deployed with.
 func UpdateKubeconfigCommand(region, cluster string, id stackconfig.TokenIdentity) string {

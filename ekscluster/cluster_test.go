@@ -29,3 +29,16 @@ func TestNodeRoleTrustPolicy(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+func TestPartitionAndAccount(t *testing.T) {
+	for _, tc := range []struct{ arn, partition, account string }{
+		{"arn:aws:eks:us-east-1:111122223333:cluster/my-eks-cluster", "aws", "111122223333"},
+		{"arn:aws-cn:eks:cn-north-1:444455556666:cluster/c", "aws-cn", "444455556666"},
+		{"my-eks-cluster", "", ""},
+		{"arn:aws", "", ""},
+	} {
+		if p, a := Partition(tc.arn), Account(tc.arn); p != tc.partition || a != tc.account {
+			t.Errorf("%q: partition %q, account %q; want %q, %q", tc.arn, p, a, tc.partition, tc.account)
+		}
+	}
+}

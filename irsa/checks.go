@@ -31,7 +31,7 @@ func CheckAnnotation(value, roleName, clusterAccount string) error {
 // CheckRegion refuses China Regions, where EKS has no Pod Identity.
 func CheckRegion(partition string) error {
 	if partition == "aws-cn" {
-		return fmt.Errorf("is in partition aws-cn: Pod Identity is not available in China Regions (docs.amazonaws.cn, pod-identities), so a service account there stays on IRSA")
+		return fmt.Errorf("its partition is aws-cn: Pod Identity is not available in China Regions (docs.amazonaws.cn, pod-identities), so a service account there stays on IRSA")
 	}
 	return nil
 }
@@ -84,7 +84,8 @@ var rollable = map[string]string{"Deployment": "deployment", "StatefulSet": "sta
 // Restarts are the commands that re-admit every pod of pods, so each gets
 // the credentials of the phase: one `kubectl rollout restart` per
 // controller, a delete for a pod nothing recreates (its maker must run it
-// again). skip names pods the stack itself re-creates.
+// again), and for a Job's pod, which no restart re-admits, a note to wait
+// for it. skip names pods the stack itself re-creates.
 func Restarts(namespace string, pods []Pod, skip func(name string) bool) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -97,7 +98,8 @@ func Restarts(namespace string, pods []Pod, skip func(name string) bool) []strin
 		case ok:
 			cmd = fmt.Sprintf("kubectl rollout restart %s/%s -n %s", kind, p.OwnerName, namespace)
 		case p.OwnerKind == "Job":
-			continue // finishes; its next run is admitted anew
+			// It finishes, and the Job's next pod is admitted anew.
+			cmd = fmt.Sprintf("# pod %s of Job %s: wait for it to finish, or kubectl delete job %s -n %s", p.Name, p.OwnerName, p.OwnerName, namespace)
 		case p.OwnerKind == "":
 			cmd = fmt.Sprintf("kubectl delete pod %s -n %s  # a bare pod: create it again as it was made", p.Name, namespace)
 		default:

@@ -166,6 +166,7 @@ func TestRestarts(t *testing.T) {
 	}
 	got := Restarts("apps", pods, func(n string) bool { return n == "aws-cli-pod" })
 	want := []string{
+		"# pod once-x of Job once: wait for it to finish, or kubectl delete job once -n apps",
 		"kubectl delete pod debug -n apps  # a bare pod: create it again as it was made",
 		"kubectl rollout restart deployment/web -n apps",
 		"kubectl rollout restart statefulset/db -n apps",

@@ -23,7 +23,13 @@ import (
 func migrations(args podidentity.Args, found discover.Existing, cluster *eks.LookupClusterResult, st adoption.Stack) (podidentity.Args, []string, error) {
 	var problems, warnings []string
 	partition := ekscluster.Partition(cluster.Arn)
-	account := arnAccount(cluster.Arn)
+	account := ekscluster.Account(cluster.Arn)
+	// The cluster's, so the same for every workload.
+	clusterProblem := irsa.CheckRegion(partition)
+	provider, err := irsa.ProviderFor(partition, account, clusterIssuer(cluster))
+	if clusterProblem == nil {
+		clusterProblem = err
+	}
 	workloads := append([]podidentity.Workload(nil), args.Workloads...)
 	for i, raw := range workloads {
 		if raw.Irsa == nil {
@@ -37,8 +43,8 @@ func migrations(args podidentity.Args, found discover.Existing, cluster *eks.Loo
 			problems = append(problems, at(field)+": "+fmt.Sprintf(format, a...))
 		}
 		sa := w.Namespace + "/" + w.ServiceAccount
-		if err := irsa.CheckRegion(partition); err != nil {
-			refuse("from", "cluster %s %v", cluster.Name, err)
+		if clusterProblem != nil {
+			refuse("from", "cluster %s: %v", cluster.Name, clusterProblem)
 			continue
 		}
 		role := found.Roles[w.RoleName]
@@ -79,13 +85,7 @@ func migrations(args podidentity.Args, found discover.Existing, cluster *eks.Loo
 			refuse("serviceAccount", "ServiceAccount %s %v", sa, irsa.CheckAnnotation("", w.RoleName, account))
 			continue
 		}
-		issuer := clusterIssuer(cluster)
-		p, err := irsa.ProviderFor(partition, account, issuer)
-		if err != nil {
-			refuse("from", "cluster %s: %v", cluster.Name, err)
-			continue
-		}
-		m.Provider = p
+		m.Provider = provider
 
 		pods := found.ServiceAccountPods[sa]
 		for _, msg := range irsa.CheckPods(pods) {
@@ -94,20 +94,13 @@ func migrations(args podidentity.Args, found discover.Existing, cluster *eks.Loo
 		// The stack re-creates its own test pod (its credentials
 		// annotation); the verification Job's pods finish.
 		ownPod := func(name string) bool { return w.TestPod && name == w.TestPodName }
-		onIRSA := irsa.StillOnIRSA(pods)
+		restarts := irsa.Restarts(w.Namespace, irsa.StillOnIRSA(pods), ownPod)
 		if m.Phase.Associated() {
-			m.Restarts = irsa.Restarts(w.Namespace, onIRSA, ownPod)
+			m.Restarts = restarts
 		}
 		if m.Phase == irsa.Cleanup {
-			cmds := irsa.Restarts(w.Namespace, onIRSA, ownPod)
-			// A Job's pod is not restarted but finishes: it still must.
-			for _, p := range onIRSA {
-				if p.OwnerKind == "Job" {
-					cmds = append(cmds, fmt.Sprintf("# pod %s of Job %s: wait for it to finish, or kubectl delete job %s -n %s", p.Name, p.OwnerName, p.OwnerName, w.Namespace))
-				}
-			}
-			if len(cmds) > 0 {
-				refuse("phase", "is cleanup, but pods of ServiceAccount %s still have IRSA credentials (admitted before the association): cleanup takes this service account out of the role's OIDC trust, and they would fail to refresh them. Restart them first, and run `up` again:\n      %s", sa, strings.Join(cmds, "\n      "))
+			if len(restarts) > 0 {
+				refuse("phase", "is cleanup, but pods of ServiceAccount %s still have IRSA credentials (admitted before the association): cleanup takes this service account out of the role's OIDC trust, and they would fail to refresh them. Restart them first, and run `up` again:\n      %s", sa, strings.Join(restarts, "\n      "))
 				continue
 			}
 			// Server-side apply removes the annotation only if the stack's
@@ -147,13 +140,4 @@ func clusterIssuer(c *eks.LookupClusterResult) string {
 		}
 	}
 	return ""
-}
-
-// arnAccount is an ARN's account field.
-func arnAccount(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 5 {
-		return ""
-	}
-	return parts[4]
 }
