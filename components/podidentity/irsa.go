@@ -1,8 +1,6 @@
 package podidentity
 
 import (
-	"fmt"
-
 	"github.com/platform-eng/eks-pod-identity/irsa"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -160,15 +158,10 @@ func irsaPodOptions(w Workload) (map[string]string, []pulumi.ResourceOption) {
 		[]pulumi.ResourceOption{pulumi.ReplaceOnChanges([]string{"metadata.annotations"})}
 }
 
-// irsaProblems checks what the program filled in: without the role's
+// checkIrsaFound checks what the program filled in: without the role's
 // trust and the cluster's provider there is nothing to build the trust on.
-func (w Workload) irsaProblems(at func(string) string) []string {
-	if w.Irsa == nil {
-		return nil
+func (w Workload) checkIrsaFound(ps *Problems, at func(string) string) {
+	if w.Irsa != nil && (w.Irsa.Trust == "" || w.Irsa.Provider.Arn == "") {
+		ps.add(at("from"), "the role's trust policy and the cluster's OIDC provider were not found (the program's discovery fills them)")
 	}
-	var out []string
-	if w.Irsa.Trust == "" || w.Irsa.Provider.Arn == "" {
-		out = append(out, fmt.Sprintf("%s: the role's trust policy and the cluster's OIDC provider were not found (the program's discovery fills them)", at("from")))
-	}
-	return out
 }

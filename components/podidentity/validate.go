@@ -132,10 +132,7 @@ func (a Args) Validate(name string) error {
 	// Providers are made from the settings, so only here, not in
 	// ValidateSettings.
 	for i, w := range a.Workloads {
-		for _, p := range a.Workloads[i].irsaProblems(func(f string) string { return fmt.Sprintf("workloads[%d].%s", i, f) }) {
-			field, msg, _ := strings.Cut(p, ": ")
-			ps.add(field, "%s", msg)
-		}
+		a.Workloads[i].checkIrsaFound(&ps, func(f string) string { return fmt.Sprintf("workloads[%d].%s", i, f) })
 		if w.TargetRole != nil && w.TargetRole.Provider == nil {
 			ps.add(fmt.Sprintf("workloads[%d].targetRole", i), "has no provider: the role is made in account %s, which needs an AWS provider that can create roles there", w.TargetRole.Account)
 		}
