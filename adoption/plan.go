@@ -50,14 +50,11 @@ type Stack struct {
 	Legacy bool
 }
 
-// owns says a marker found on an object is this stack's.
-func (s Stack) owns(m string) bool {
+// Owns says a marker found on an object is this stack's.
+func (s Stack) Owns(m string) bool {
 	name, _ := stackconfig.SplitMarker(s.Marker)
 	return m == s.Marker || (s.Legacy && m == name)
 }
-
-// Owns says a marker found on an object is this stack's.
-func (s Stack) Owns(m string) bool { return s.owns(m) }
 
 // sameName says what to do when an object's marker names this stack but
 // another ID: another state's stack of the same name (two people's DIY `dev`
@@ -66,7 +63,7 @@ func (s Stack) Owns(m string) bool { return s.owns(m) }
 func (s Stack) sameName(m string) string {
 	name, _ := stackconfig.SplitMarker(s.Marker)
 	otherName, otherID := stackconfig.SplitMarker(m)
-	if otherName != name || s.owns(m) {
+	if otherName != name || s.Owns(m) {
 		return ""
 	}
 	if otherID == "" {
@@ -153,7 +150,7 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, st Stack) 
 	if a := found.Agent; want.Agent && a != nil {
 		what := fmt.Sprintf("EKS add-on %s on cluster %s (%s)", podidentity.AgentAddonName, want.Cluster, stackconfig.Key(stackconfig.KeyManageAgent))
 		switch owner := a.Tags[stackconfig.StackTagKey]; {
-		case st.owns(owner):
+		case st.Owns(owner):
 			// The stack's own now; whether it was adopted is only known
 			// from the tag the adopting run put on it.
 			plan.AgentAdopted = a.Tags[stackconfig.AdoptedTagKey] == "true"
@@ -188,11 +185,11 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, st Stack) 
 				path = "/"
 			}
 			owner := r.Tags[stackconfig.StackTagKey]
-			if others := otherUsers(found.AllAssociations, r, declared, st); len(others) > 0 && (owner == "" || st.owns(owner)) {
-				refuse("%s", sharedRoleRefusal(what, others, w, want.Cluster, st.owns(owner), at("roleName")))
+			if others := otherUsers(found.AllAssociations, r, declared, st); len(others) > 0 && (owner == "" || st.Owns(owner)) {
+				refuse("%s", sharedRoleRefusal(what, others, w, want.Cluster, st.Owns(owner), at("roleName")))
 			}
 			switch {
-			case st.owns(owner):
+			case st.Owns(owner):
 			case owner != "":
 				refuse("%s is managed by stack %s (tag %s): a role has one owner; use another roleName%s", what, owner, stackconfig.StackTagKey, st.sameName(owner))
 			case r.Name != w.RoleName:
@@ -219,7 +216,7 @@ func Decide(want discover.Want, found discover.Existing, sw Switches, st Stack) 
 			switch owner := as.Tags[stackconfig.StackTagKey]; {
 			case as.OwnerArn != "":
 				refuse("%s belongs to %s, which manages it: remove it from that add-on's podIdentityAssociations first (EKS allows one association per service account)", what, as.OwnerArn)
-			case st.owns(owner):
+			case st.Owns(owner):
 			case owner != "":
 				refuse("%s is managed by stack %s (tag %s): EKS allows one association per service account; remove the workload from one of the stacks%s", what, owner, stackconfig.StackTagKey, st.sameName(owner))
 			case !namesRole(as.RoleArn, w.RoleName) && adopt && !sw.Repoint:
@@ -380,7 +377,7 @@ func ended(phase string) bool {
 func otherUsers(all []*discover.FoundAssociation, r *discover.FoundRole, declared map[string]bool, st Stack) []*discover.FoundAssociation {
 	var out []*discover.FoundAssociation
 	for _, a := range all {
-		if declared[a.Namespace+"/"+a.ServiceAccount] || st.owns(a.Tags[stackconfig.StackTagKey]) {
+		if declared[a.Namespace+"/"+a.ServiceAccount] || st.Owns(a.Tags[stackconfig.StackTagKey]) {
 			continue
 		}
 		if (r.Arn != "" && a.RoleArn == r.Arn) || namesRole(a.RoleArn, r.Name) {
@@ -444,7 +441,7 @@ func kubeOwner(o *discover.FoundObject, component, workload string, st Stack) ku
 		return ownedElsewhere
 	}
 	// Unannotated: made before stack IDs, when the labels were all there was.
-	if m := o.Annotations[StackAnnotationKey]; !st.owns(m) && (m != "" || !st.Legacy) {
+	if m := o.Annotations[StackAnnotationKey]; !st.Owns(m) && (m != "" || !st.Legacy) {
 		return ownedByStack
 	}
 	return ownedHere
