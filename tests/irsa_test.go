@@ -9,9 +9,7 @@ import (
 
 	"github.com/platform-eng/eks-pod-identity/discover"
 	"github.com/platform-eng/eks-pod-identity/irsa"
-	"github.com/platform-eng/eks-pod-identity/program"
-	"github.com/platform-eng/eks-pod-identity/stackconfig"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/platform-eng/eks-pod-identity/stackcheck"
 )
 
 // The IRSA stack (Pulumi.irsa.yaml) in the world examples/irsa/existing.json
@@ -66,25 +64,9 @@ func runIrsa(t *testing.T, e discover.Existing, phase irsa.Phase, edit func(w ma
 	}
 	b, _ := json.Marshal(ws)
 	cfg["eks-pod-identity:workloads"] = string(b)
-	setConfigEnv(t, cfg)
+	clearRegionEnv(t)
 	rec := newRecorder("irsa", clusterResult("my-eks-cluster", "1.31", false))
-	lookups := &discover.Lookups{AWS: world{e}, Kube: world{e}}
-	var exports map[string]any
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		d, err := program.DeployWith(ctx, lookups)
-		if err != nil {
-			return err
-		}
-		for k, v := range d.Exports {
-			ctx.Export(k, v)
-		}
-		out := pulumi.Map{}
-		for k, v := range d.Exports {
-			out[k] = v
-		}
-		out.ToMapOutput().ApplyT(func(m map[string]any) error { exports = m; return nil })
-		return nil
-	}, pulumi.WithMocks(stackconfig.Project, "irsa", rec))
+	_, exports, err := stackcheck.RunIn("irsa", stackcheck.Config{Values: cfg}, rec, &discover.Lookups{AWS: world{e}, Kube: world{e}})
 	return rec, exports, err
 }
 
