@@ -156,6 +156,12 @@ func MatchAction(pattern, action string) bool {
 	return glob(pattern, action, true)
 }
 
+// MatchLike reports whether value matches pattern as IAM's StringLike
+// condition operator matches: case-sensitive, with * and ? wildcards.
+func MatchLike(pattern, value string) bool {
+	return glob(pattern, value, false)
+}
+
 // glob matches s against pattern, where * matches any run of characters
 // (including none) and ? exactly one.
 func glob(pattern, s string, foldCase bool) bool {

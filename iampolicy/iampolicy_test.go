@@ -104,4 +104,7 @@ func TestGlob(t *testing.T) {
 	if !MatchAction("S3:Get*", "s3:getobject") {
 		t.Error("actions match without regard to case")
 	}
+	if !MatchLike("system:serviceaccount:default:*", "system:serviceaccount:default:pod-id-sa") || MatchLike("System:*", "system:serviceaccount:default:a") {
+		t.Error("StringLike matches across colons, and with regard to case")
+	}
 }

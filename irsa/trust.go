@@ -3,10 +3,13 @@ package irsa
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/platform-eng/eks-pod-identity/iampolicy"
 )
 
 // Provider is the cluster's IAM OIDC identity provider, as IRSA trust
@@ -266,17 +269,18 @@ func (s statement) match(key, subject string) match {
 	found, best := false, matchNone
 	for _, op := range subOperators {
 		block, _ := cond[op].(map[string]any)
-		vals, ok := lookupKey(block, key)
+		k, ok := findKey(block, key)
 		if !ok {
 			continue
 		}
+		vals := block[k]
 		found = true
 		for _, v := range strs(vals) {
 			switch {
 			case v == subject:
 				best = max(best, matchExact)
 			case op == "StringLike" && strings.ContainsAny(v, "*?"):
-				if globMatch(v, subject) {
+				if iampolicy.MatchLike(v, subject) {
 					best = max(best, matchWildcard)
 				}
 			}
@@ -288,38 +292,11 @@ func (s statement) match(key, subject string) match {
 	return best
 }
 
-// globMatch is IAM's StringLike: * is any run of characters, colons and
-// slashes included, ? any one character.
-func globMatch(pattern, s string) bool {
-	if pattern == "" {
-		return s == ""
-	}
-	switch pattern[0] {
-	case '*':
-		for i := 0; i <= len(s); i++ {
-			if globMatch(pattern[1:], s[i:]) {
-				return true
-			}
-		}
-		return false
-	case '?':
-		return s != "" && globMatch(pattern[1:], s[1:])
-	default:
-		return s != "" && s[0] == pattern[0] && globMatch(pattern[1:], s[1:])
-	}
-}
-
 // withoutSubject is the statement with subject taken out of its `sub`
 // values; false when no value is left, so the statement must go.
 func (s statement) withoutSubject(key, subject string) (statement, bool) {
-	out := statement{}
-	for k, v := range s {
-		out[k] = v
-	}
-	cond := map[string]any{}
-	for k, v := range s["Condition"].(map[string]any) {
-		cond[k] = v
-	}
+	out := maps.Clone(s)
+	cond := maps.Clone(s["Condition"].(map[string]any))
 	left := false
 	for _, op := range subOperators {
 		block, ok := cond[op].(map[string]any)
@@ -330,27 +307,20 @@ func (s statement) withoutSubject(key, subject string) (statement, bool) {
 		if !ok {
 			continue
 		}
-		vals := block[k]
-		key := k
 		var keep []any
-		for _, v := range strs(vals) {
+		for _, v := range strs(block[k]) {
 			if v != subject {
 				keep = append(keep, v)
 			}
 		}
-		nb := map[string]any{}
-		for k, v := range block {
-			nb[k] = v
-		}
+		nb := maps.Clone(block)
 		switch len(keep) {
 		case 0:
-			delete(nb, key)
+			delete(nb, k)
 		case 1:
-			nb[key] = keep[0]
-			left = true
+			nb[k], left = keep[0], true
 		default:
-			nb[key] = keep
-			left = true
+			nb[k], left = keep, true
 		}
 		if len(nb) == 0 {
 			delete(cond, op)
@@ -371,14 +341,6 @@ func findKey(block map[string]any, key string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func lookupKey(block map[string]any, key string) (any, bool) {
-	k, ok := findKey(block, key)
-	if !ok {
-		return nil, false
-	}
-	return block[k], true
 }
 
 // Federated says the document still trusts some OIDC or SAML provider: a
