@@ -39,9 +39,10 @@ type IrsaMigration struct {
 // "podIdentity"), so a phase that changes it re-creates the pod.
 const CredentialsAnnotation = "eks-pod-identity/credentials"
 
-// patchForceAnnotation makes a server-side apply patch take over fields
-// another manager (kubectl, Helm) set: the migration changes the
-// annotation only, and must own it to remove it.
+// patchForceAnnotation lets the patch apply the annotation even where
+// another manager (kubectl, Helm) set it to another value. Applying the
+// value they set shares the field instead, and then leaving it out in
+// Cleanup does not remove it: the program warns (program/irsa.go).
 const patchForceAnnotation = "pulumi.com/patchForce"
 
 func (m *IrsaMigration) quota() int {
@@ -130,9 +131,9 @@ func (w Workload) associated() bool {
 
 // Step 5b for a service account on IRSA: it is someone else's (a Helm
 // release's, kubectl's), so the stack patches its annotation only, with a
-// server-side apply patch that takes the field over: kept before Cleanup,
-// and removed in Cleanup by leaving it out. Destroy leaves the object as
-// the last phase made it.
+// server-side apply patch: kept before Cleanup, and left out in Cleanup,
+// which removes it where the patch is its only manager. Destroy leaves the
+// object as the last phase made it.
 func (c *PodIdentity) patchIrsaAnnotation(ctx *pulumi.Context, name string, w Workload) (*corev1.ServiceAccountPatch, error) {
 	own := map[string]string{patchForceAnnotation: "true"}
 	if w.Irsa.Phase.KeepsIRSA() {
